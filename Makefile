@@ -1,0 +1,66 @@
+# mod_onelogin_oidc: the developer entry points. `make test` and `make demo` install what
+# they need on a fresh Debian machine; `make -f Makefile.apxs` builds the module alone.
+
+APR_CFLAGS  := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
+APR_LIBS    := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
+PKGS        := cjose jansson libcurl libcrypto
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) check 2>/dev/null)
+
+# The one list of pure sources: compiled into the module and into the unit tests.
+PURE_SRCS   := $(sort $(wildcard jwt/*.c auth/*.c))
+UNIT_SRCS   := $(sort $(wildcard tests/unit/*.c))
+SANITIZE    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(SANITIZE)
+PYTEST      := /usr/bin/python3 -m pytest
+
+APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
+            check pkg-config python3-pytest python3-requests openssl nodejs npm
+
+.PHONY: all module deps test unit check integration demo clean
+
+all: module
+
+deps: .deps.stamp node_modules/.package-lock.json
+
+.deps.stamp:
+	@missing=""; for p in $(APT_PKGS); do \
+	    dpkg -s $$p >/dev/null 2>&1 || { command -v node >/dev/null && [ $$p = nodejs -o $$p = npm ]; } \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+module: .deps.stamp
+	$(MAKE) -f Makefile.apxs
+
+tests/unit/suites.inc: $(UNIT_SRCS)
+	@grep -ho 'Suite \*olo_suite_[a-z0-9_]*' $(UNIT_SRCS) | sed 's/Suite \*olo_suite_\(.*\)/OLO_SUITE(\1)/' > $@
+
+tests/unit/run: .deps.stamp tests/unit/suites.inc $(PURE_SRCS) $(UNIT_SRCS) $(wildcard jwt/*.h auth/*.h tests/unit/*.h)
+	$(CC) $(UNIT_CFLAGS) $(APR_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ \
+	    $(UNIT_SRCS) $(PURE_SRCS) $(APR_LIBS) $(PKG_LIBS)
+
+unit: tests/unit/run
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/unit/run
+
+check: .deps.stamp
+	sh tests/guards/run.sh
+
+integration: module deps
+	$(PYTEST) -q tests/integration
+
+test: deps module unit check integration
+
+demo: deps module
+	sh scripts/demo.sh
+
+clean:
+	$(MAKE) -f Makefile.apxs clean
+	rm -f tests/unit/run tests/unit/suites.inc

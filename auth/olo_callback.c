@@ -1,0 +1,128 @@
+/* The redirect URI: what the provider sends back, and redeeming it for a session. */
+#include <string.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include "olo_login.h"
+#include "olo_token.h"
+#include "olo_url.h"
+
+#define OLO_CALLBACK_MAX_QUERY 8192
+#define OLO_CALLBACK_MAX_CODE 2048
+#define OLO_CALLBACK_MAX_ERROR 64
+
+/* Keeps a provider error code printable and short: it ends up in a log line and a page. */
+static const char *olo_callback_sanitise(apr_pool_t *p, const char *s)
+{
+    char *out = apr_pstrndup(p, s, OLO_CALLBACK_MAX_ERROR);
+    for (char *c = out; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '_' && *c != '-' && *c != '.') {
+            *c = '?';
+        }
+    }
+    return out;
+}
+
+/* APR_ENOENT (absent) is fine for optional parameters; anything else is not. */
+static apr_status_t olo_callback_param(const char **pvalue, apr_pool_t *p, const char *query,
+                                       const char *name)
+{
+    apr_status_t rv = olo_url_query_get(pvalue, p, query, name);
+    if (rv == APR_ENOENT) {
+        *pvalue = NULL;
+        return APR_SUCCESS;
+    }
+    return rv;
+}
+
+apr_status_t olo_callback_parse(olo_callback_params_t **pparams, olo_outcome_t *out,
+                                apr_pool_t *p, const char *query)
+{
+    olo_callback_params_t *params = apr_pcalloc(p, sizeof(*params));
+    const char *error = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    if (!query || strlen(query) > OLO_CALLBACK_MAX_QUERY) {
+        olo_outcome_set(out, rv, OLO_R_CALLBACK_INVALID, "callback without a query, or oversized");
+        goto cleanup;
+    }
+    if (olo_callback_param(&params->state, p, query, "state") != APR_SUCCESS
+        || olo_callback_param(&params->code, p, query, "code") != APR_SUCCESS
+        || olo_callback_param(&error, p, query, "error") != APR_SUCCESS) {
+        olo_outcome_set(out, rv, OLO_R_CALLBACK_INVALID, "callback parameter repeated or malformed");
+        goto cleanup;
+    }
+    if (!params->state || !olo_state_is_well_formed(params->state)) {
+        olo_outcome_set(out, rv, OLO_R_CALLBACK_INVALID, "callback without a well-formed state");
+        goto cleanup;
+    }
+    if (params->code && (!*params->code || strlen(params->code) > OLO_CALLBACK_MAX_CODE)) {
+        olo_outcome_set(out, rv, OLO_R_CALLBACK_INVALID, "callback code empty or oversized");
+        goto cleanup;
+    }
+    params->error = error ? olo_callback_sanitise(p, error) : NULL;
+    if (!params->error && !params->code) {
+        olo_outcome_set(out, rv, OLO_R_CALLBACK_INVALID, "callback with neither code nor error");
+        goto cleanup;
+    }
+    rv = olo_outcome_set(out, APR_SUCCESS, OLO_OK, NULL);
+cleanup:
+    *pparams = (rv == APR_SUCCESS) ? params : NULL;
+    return rv;
+}
+
+static apr_status_t olo_callback_redeem(olo_tokens_t **ptokens, olo_outcome_t *out,
+                                        apr_pool_t *p, const olo_provider_t *prov,
+                                        const olo_metadata_t *md, const olo_client_t *client,
+                                        const olo_pending_t *pending, const char *code)
+{
+    olo_http_response_t *resp = NULL;
+    const char *error = NULL;
+    /* A public client identifies itself in the body; a confidential one authenticates with
+     * client_secret_basic and sends no secret in the body (RFC 6749 2.3.1). */
+    int is_public = (client->client_secret == NULL);
+    const char *form = olo_token_code_form(p, code, client->redirect_uri, client->client_id,
+                                           pending->verifier, is_public);
+    const char *auth = is_public ? NULL
+                                 : olo_token_basic_auth(p, client->client_id, client->client_secret);
+    apr_status_t rv = prov->http->fetch(&resp, &error, p, prov->http->baton, md->token_endpoint,
+                                        form, auth);
+    if (rv != APR_SUCCESS) {
+        return olo_outcome_set(out, rv, OLO_R_PROVIDER_UNREACHABLE,
+                               apr_psprintf(p, "POST %s: %s", md->token_endpoint, error));
+    }
+    rv = olo_token_parse(ptokens, &out->reason, &error, p, resp->status, resp->body, resp->len);
+    if (rv != APR_SUCCESS) {
+        out->detail = apr_psprintf(p, "token endpoint answered HTTP %d%s%s", resp->status,
+                                   error ? ", error=" : "", error ? error : "");
+    }
+    return rv;
+}
+
+apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
+                                 const olo_provider_t *prov, const olo_client_t *client,
+                                 const olo_pending_t *pending, const char *code, apr_time_t now)
+{
+    olo_metadata_t *md = NULL;
+    olo_tokens_t *tokens = NULL;
+    json_t *claims = NULL;
+    olo_session_t *session = NULL;
+    olo_expect_t want = {prov->issuer, client->client_id, pending->nonce, client->skew,
+                         apr_time_from_sec(OLO_STATE_TTL_SEC)};
+
+    apr_status_t rv = olo_provider_metadata(&md, out, p, prov, now);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = olo_callback_redeem(&tokens, out, p, prov, md, client, pending, code);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = olo_login_verify_token(&claims, out, p, prov, md, tokens->id_token, &want, now);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = olo_login_session(&session, out, p, claims, client, tokens->id_token, now);
+cleanup:
+    *psession = (rv == APR_SUCCESS) ? session : NULL;
+    return rv;
+}

@@ -1,0 +1,30 @@
+#ifndef OLO_COOKIE_H
+#define OLO_COOKIE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/** Cookie header parsing and Set-Cookie formatting (RFC 6265). */
+
+typedef struct olo_cookie_attrs_t {
+    int secure;
+    int http_only;
+    const char *same_site;      /* "Lax", "Strict", "None" or NULL for none */
+    const char *path;           /* NULL: "/" */
+    long max_age;               /* seconds; < 0: a browser-session cookie; 0: delete */
+} olo_cookie_attrs_t;
+
+/**
+ * The value of the first cookie called name in a Cookie header (pairs separated by ";",
+ * and by "," because httpd joins repeated headers with it), or NULL. header may be NULL.
+ */
+const char *olo_cookie_get(apr_pool_t *p, const char *header, const char *name);
+
+/** Names (const char *) of all cookies in the header whose name starts with prefix. */
+apr_array_header_t *olo_cookie_names(apr_pool_t *p, const char *header, const char *prefix);
+
+/** "name=value; Path=/; Max-Age=N; HttpOnly; Secure; SameSite=Lax" as attrs say. */
+const char *olo_cookie_format(apr_pool_t *p, const char *name, const char *value,
+                              const olo_cookie_attrs_t *attrs);
+
+#endif

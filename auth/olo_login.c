@@ -1,0 +1,92 @@
+/* Starting a login and turning a verified ID token into a session. */
+#include <apr_strings.h>
+#include "olo_login.h"
+#include "olo_pkce.h"
+#include "olo_url.h"
+#include "../jwt/olo_jws.h"
+
+const char *olo_login_url(apr_pool_t *p, const olo_metadata_t *md, const olo_client_t *client,
+                          const olo_pending_t *pending)
+{
+    const char *url = md->authorization_endpoint;
+    url = olo_url_add_param(p, url, "response_type", "code");
+    url = olo_url_add_param(p, url, "client_id", client->client_id);
+    url = olo_url_add_param(p, url, "redirect_uri", client->redirect_uri);
+    url = olo_url_add_param(p, url, "scope", client->scope);
+    url = olo_url_add_param(p, url, "state", pending->state);
+    url = olo_url_add_param(p, url, "nonce", pending->nonce);
+    url = olo_url_add_param(p, url, "code_challenge", olo_pkce_challenge(p, pending->verifier));
+    return olo_url_add_param(p, url, "code_challenge_method", "S256");
+}
+
+static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *out,
+                                              apr_pool_t *p, const olo_provider_t *prov,
+                                              const olo_metadata_t *md, const char *id_token,
+                                              apr_time_t now)
+{
+    olo_jwks_t *jwks = NULL;
+    apr_status_t rv = olo_provider_jwks(&jwks, out, p, prov, md, 0, now);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = olo_jws_verify(pjws, &out->reason, p, id_token, jwks, olo_jws_default_algs);
+    if (rv == APR_SUCCESS || out->reason != OLO_R_KID_UNKNOWN) {
+        return rv;
+    }
+    /* An unknown kid usually means the provider rotated its keys: ask once more, within the
+     * rate limit olo_provider_jwks enforces. */
+    olo_outcome_t refetch = {OLO_OK, NULL};
+    if (olo_provider_jwks(&jwks, &refetch, p, prov, md, 1, now) != APR_SUCCESS) {
+        out->detail = refetch.detail;
+        return rv;
+    }
+    return olo_jws_verify(pjws, &out->reason, p, id_token, jwks, olo_jws_default_algs);
+}
+
+apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
+                                    const olo_provider_t *prov, const olo_metadata_t *md,
+                                    const char *id_token, const olo_expect_t *want,
+                                    apr_time_t now)
+{
+    olo_jws_t *jws = NULL;
+    json_t *claims = NULL;
+    apr_status_t rv = olo_login_check_signature(&jws, out, p, prov, md, id_token, now);
+    if (rv != APR_SUCCESS) {
+        if (!out->detail) {
+            out->detail = "ID token signature refused";
+        }
+        goto cleanup;
+    }
+    rv = olo_claims_check(&out->reason, jws->claims, want, now);
+    if (rv != APR_SUCCESS) {
+        out->detail = apr_psprintf(p, "ID token (kid %s) claims refused",
+                                   jws->kid ? jws->kid : "none");
+        goto cleanup;
+    }
+    claims = jws->claims;
+cleanup:
+    *pclaims = (rv == APR_SUCCESS) ? claims : NULL;
+    return rv;
+}
+
+apr_status_t olo_login_session(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
+                               json_t *claims, const olo_client_t *client, const char *id_token,
+                               apr_time_t now)
+{
+    const char *user = olo_claims_text(p, claims, client->user_claim);
+    if (!user || !*user) {
+        return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_MISSING,
+                               apr_psprintf(p, "ID token has no '%s' claim", client->user_claim));
+    }
+    olo_session_t *session = apr_pcalloc(p, sizeof(*session));
+    session->user = user;
+    session->sub = olo_claims_string(claims, "sub");
+    session->email = olo_claims_string(claims, "email");
+    session->name = olo_claims_string(claims, "name");
+    session->groups = olo_claims_text(p, claims, "groups");
+    session->id_token = id_token;
+    session->created = now;
+    session->expires = now + client->session_max_age;
+    *psession = session;
+    return olo_outcome_set(out, APR_SUCCESS, OLO_OK, NULL);
+}

@@ -1,0 +1,68 @@
+#ifndef OLO_LOGIN_H
+#define OLO_LOGIN_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include "olo_discovery.h"
+#include "olo_provider.h"
+#include "olo_session.h"
+#include "olo_state.h"
+#include "../jwt/olo_claims.h"
+
+/** This relying party as the provider knows it, plus what a session must hold. */
+typedef struct olo_client_t {
+    const char *client_id;
+    const char *client_secret;      /* NULL: public client, PKCE only ("None (PKCE)") */
+    const char *redirect_uri;       /* absolute */
+    const char *scope;
+    const char *user_claim;         /* becomes REMOTE_USER */
+    apr_interval_time_t skew;
+    apr_interval_time_t session_max_age;
+} olo_client_t;
+
+/**
+ * The authorization request for a pending login (OIDC Core 3.1.2.1 with RFC 7636):
+ * response_type=code, client_id, redirect_uri, scope, state, nonce, code_challenge and
+ * code_challenge_method=S256, appended to the authorization endpoint. Allocated from p.
+ */
+const char *olo_login_url(apr_pool_t *p, const olo_metadata_t *md, const olo_client_t *client,
+                          const olo_pending_t *pending);
+
+/** The parameters of a request to the redirect URI. */
+typedef struct olo_callback_params_t {
+    const char *state;
+    const char *code;
+    const char *error;          /* the provider refused: error=..., sanitised */
+} olo_callback_params_t;
+
+/**
+ * Reads state, code and error from the callback query. OLO_R_CALLBACK_INVALID (APR_EINVAL)
+ * for a missing or malformed state, a repeated parameter, or an oversized query.
+ */
+apr_status_t olo_callback_parse(olo_callback_params_t **pparams, olo_outcome_t *out,
+                                apr_pool_t *p, const char *query);
+
+/**
+ * Finishes a login: redeems code with the pending login's PKCE verifier at the token
+ * endpoint, verifies the ID token (signature against the JWKS, refetched once on an unknown
+ * kid, then iss, aud, azp, exp, iat, nbf and the pending nonce) and builds the session.
+ */
+apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
+                                 const olo_provider_t *prov, const olo_client_t *client,
+                                 const olo_pending_t *pending, const char *code, apr_time_t now);
+
+/**
+ * Verifies an ID token with the provider's keys, refetching them once when its kid is
+ * unknown (key rotation), then checks its claims against want.
+ */
+apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
+                                    const olo_provider_t *prov, const olo_metadata_t *md,
+                                    const char *id_token, const olo_expect_t *want,
+                                    apr_time_t now);
+
+/** A session from verified claims; OLO_R_USER_CLAIM_MISSING when the user claim is absent. */
+apr_status_t olo_login_session(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
+                               json_t *claims, const olo_client_t *client, const char *id_token,
+                               apr_time_t now);
+
+#endif

@@ -1,0 +1,58 @@
+#ifndef OLO_PROVIDER_H
+#define OLO_PROVIDER_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include "olo_cache.h"
+#include "olo_discovery.h"
+#include "olo_http.h"
+#include "../jwt/olo_jwks.h"
+#include "../jwt/olo_reason.h"
+
+/**
+ * The provider as seen through the shared cache: discovery metadata and the JWKS are fetched
+ * once, cached with a TTL for every child and node, and the JWKS is refetched early only
+ * when a token names an unknown kid, at most once per refetch interval.
+ */
+typedef struct olo_provider_t {
+    const char *issuer;
+    const olo_http_t *http;
+    const olo_cache_t *cache;
+    apr_interval_time_t metadata_ttl;
+    apr_interval_time_t jwks_ttl;
+    apr_interval_time_t jwks_refetch_interval;
+} olo_provider_t;
+
+/** What went wrong, for the log: reason plus words (never secrets or bodies). */
+typedef struct olo_outcome_t {
+    olo_reason_t reason;
+    const char *detail;
+} olo_outcome_t;
+
+/**
+ * The provider's metadata, from the cache or freshly discovered.
+ * Failures: OLO_R_PROVIDER_UNREACHABLE (APR_TIMEUP, APR_ECONNREFUSED, APR_EGENERAL),
+ * OLO_R_PROVIDER_BAD_RESPONSE or OLO_R_ISSUER_MISMATCH (APR_EINVAL),
+ * OLO_R_CACHE_UNAVAILABLE.
+ */
+apr_status_t olo_provider_metadata(olo_metadata_t **pmd, olo_outcome_t *out, apr_pool_t *p,
+                                   const olo_provider_t *prov, apr_time_t now);
+
+/**
+ * The provider's signing keys. With `refetch` the cached set is replaced by a fresh one
+ * unless the cached set is younger than jwks_refetch_interval (then APR_EAGAIN: a flood of
+ * tokens with invented kids cannot make us hammer the provider).
+ */
+apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_t *p,
+                               const olo_provider_t *prov, const olo_metadata_t *md,
+                               int refetch, apr_time_t now);
+
+/** Fetches url and checks for a 200 answer; the shared fetch step of discovery and JWKS. */
+apr_status_t olo_provider_get(const char **pbody, apr_size_t *plen, olo_outcome_t *out,
+                              apr_pool_t *p, const olo_http_t *http, const char *url);
+
+/** Sets out to reason and detail; returns rv (for one-line failure exits). */
+apr_status_t olo_outcome_set(olo_outcome_t *out, apr_status_t rv, olo_reason_t reason,
+                             const char *detail);
+
+#endif

@@ -1,0 +1,35 @@
+#ifndef OLO_SESSION_H
+#define OLO_SESSION_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include <jansson.h>
+#include "../jwt/olo_reason.h"
+#include "../jwt/olo_seal.h"
+
+#define OLO_SESSION_COOKIE "olo_session"
+
+/** What a logged-in browser carries, sealed, in its session cookie. */
+typedef struct olo_session_t {
+    const char *user;       /* REMOTE_USER: the RemoteUserClaim value */
+    const char *sub;
+    const char *email;      /* NULL when the token has none */
+    const char *name;
+    const char *groups;     /* comma-joined, NULL when absent */
+    const char *id_token;   /* forwarded to the backend; NULL when not kept */
+    apr_time_t created;     /* login time */
+    apr_time_t expires;     /* created + OneLoginSessionMaxAge */
+} olo_session_t;
+
+/** Seals the session for the OLO_SESSION_COOKIE cookie. */
+apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
+                              const olo_session_t *session);
+
+/**
+ * Opens a session cookie value: OLO_R_COOKIE_INVALID when it does not decrypt or parse,
+ * OLO_R_SESSION_EXPIRED when now >= expires. Strings are allocated from p.
+ */
+apr_status_t olo_session_open(olo_session_t **psession, olo_reason_t *preason, apr_pool_t *p,
+                              const olo_seal_key_t *key, const char *value, apr_time_t now);
+
+#endif

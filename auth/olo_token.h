@@ -1,0 +1,36 @@
+#ifndef OLO_TOKEN_H
+#define OLO_TOKEN_H
+
+#include <apr_pools.h>
+#include "../jwt/olo_reason.h"
+
+#define OLO_TOKEN_MAX_BYTES (64 * 1024)
+
+/** A token endpoint answer (RFC 6749 section 5.1). */
+typedef struct olo_tokens_t {
+    const char *id_token;
+    const char *access_token;
+    const char *refresh_token;  /* NULL when none was issued */
+    long expires_in;            /* 0 when absent */
+} olo_tokens_t;
+
+/**
+ * The form body of an authorization_code grant: grant_type, code, redirect_uri,
+ * code_verifier, and client_id when `with_client_id` (public clients, RFC 6749 3.2.1).
+ */
+const char *olo_token_code_form(apr_pool_t *p, const char *code, const char *redirect_uri,
+                                const char *client_id, const char *verifier, int with_client_id);
+
+/** "Basic " + base64(urlencode(id) ":" urlencode(secret)) (RFC 6749 section 2.3.1). */
+const char *olo_token_basic_auth(apr_pool_t *p, const char *client_id, const char *secret);
+
+/**
+ * Parses a token endpoint answer. HTTP 200 with JSON holding id_token: success.
+ * An error answer (4xx with {"error":...}): OLO_R_TOKEN_ENDPOINT_ERROR, *perror set to the
+ * error code (sanitised to printable ASCII, at most 64 bytes) when given. Anything else
+ * (5xx, not JSON, no id_token): OLO_R_PROVIDER_BAD_RESPONSE. perror may be NULL.
+ */
+apr_status_t olo_token_parse(olo_tokens_t **ptokens, olo_reason_t *preason, const char **perror,
+                             apr_pool_t *p, int http_status, const char *body, apr_size_t len);
+
+#endif
