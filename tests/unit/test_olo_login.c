@@ -1,0 +1,336 @@
+/* The login flow through its seams: discovery and keys cached, the authorization request,
+ * the code exchange (public and confidential client), ID token checks and key rotation. */
+#include <string.h>
+#include <cjose/cjose.h>
+#include <apr_strings.h>
+#include "olo_test.h"
+#include "olo_fakes.h"
+#include "../../auth/olo_login.h"
+#include "../../auth/olo_pkce.h"
+
+#define ISSUER "https://idp.example/oidc/2"
+#define DISCOVERY ISSUER "/.well-known/openid-configuration"
+#define JWKS_URI ISSUER "/certs"
+#define TOKEN_URI ISSUER "/token"
+#define CLIENT "client-1"
+
+static cjose_jwk_t *key_a;
+static cjose_jwk_t *key_b;
+
+typedef struct fixture_t {
+    olo_fake_http_t *http;
+    olo_fake_cache_t *cache;
+    olo_provider_t prov;
+    olo_client_t client;
+    olo_pending_t pending;
+} fixture_t;
+
+static void keys_setup(void)
+{
+    static const uint8_t e[] = {0x01, 0x00, 0x01};
+    key_a = cjose_jwk_create_RSA_random(2048, e, sizeof(e), NULL);
+    key_b = cjose_jwk_create_RSA_random(2048, e, sizeof(e), NULL);
+    cjose_jwk_set_kid(key_a, "key-a", 5, NULL);
+    cjose_jwk_set_kid(key_b, "key-b", 5, NULL);
+}
+
+static void keys_teardown(void)
+{
+    cjose_jwk_release(key_a);
+    cjose_jwk_release(key_b);
+}
+
+static const char *jwks_of(cjose_jwk_t *key)
+{
+    char *pub = cjose_jwk_to_json(key, false, NULL);
+    const char *json = apr_psprintf(olo_test_pool, "{\"keys\":[%s]}", pub);
+    free(pub);
+    return json;
+}
+
+/* An ID token as the provider would sign it, with claims changed by `extra` (JSON members). */
+static const char *id_token(cjose_jwk_t *key, const char *nonce, const char *extra)
+{
+    long now = (long)apr_time_sec(OLO_TEST_NOW);
+    const char *payload = apr_psprintf(
+        olo_test_pool,
+        "{\"iss\":\"" ISSUER "\",\"aud\":\"" CLIENT "\",\"sub\":\"u1\",\"email\":\"alice@example.com\","
+        "\"name\":\"Alice\",\"groups\":[\"Admins\",\"Everyone\"],\"nonce\":\"%s\",\"iat\":%ld,"
+        "\"exp\":%ld%s%s}", nonce, now, now + 600, extra ? "," : "", extra ? extra : "");
+    json_t *hdr = json_pack("{s:s, s:s}", "alg", "RS256", "kid", cjose_jwk_get_kid(key, NULL));
+    cjose_jws_t *jws = cjose_jws_sign(key, hdr, (const uint8_t *)payload, strlen(payload), NULL);
+    const char *compact = NULL;
+    cjose_jws_export(jws, &compact, NULL);
+    const char *copy = apr_pstrdup(olo_test_pool, compact);
+    cjose_jws_release(jws);
+    json_decref(hdr);
+    return copy;
+}
+
+static void route_token(fixture_t *f, const char *token)
+{
+    olo_fake_http_route(f->http, TOKEN_URI, 200,
+                        apr_psprintf(olo_test_pool, "{\"access_token\":\"at\",\"token_type\":"
+                                     "\"Bearer\",\"expires_in\":600,\"id_token\":\"%s\"}", token));
+}
+
+static fixture_t *fixture(void)
+{
+    fixture_t *f = apr_pcalloc(olo_test_pool, sizeof(*f));
+    f->http = olo_fake_http_make(olo_test_pool);
+    f->cache = olo_fake_cache_make(olo_test_pool);
+    olo_fake_http_route(f->http, DISCOVERY, 200,
+                        "{\"issuer\":\"" ISSUER "\",\"authorization_endpoint\":\"" ISSUER "/auth\","
+                        "\"token_endpoint\":\"" TOKEN_URI "\",\"jwks_uri\":\"" JWKS_URI "\","
+                        "\"code_challenge_methods_supported\":[\"S256\"]}");
+    olo_fake_http_route(f->http, JWKS_URI, 200, jwks_of(key_a));
+    f->prov = (olo_provider_t){ISSUER, &f->http->http, &f->cache->cache, apr_time_from_sec(3600),
+                               apr_time_from_sec(3600), apr_time_from_sec(30)};
+    f->client = (olo_client_t){CLIENT, NULL, "https://app.example/callback",
+                               "openid email profile", "email", apr_time_from_sec(60),
+                               apr_time_from_sec(28800)};
+    f->pending = (olo_pending_t){"state-0123456789abcdef", "nonce-1", "verifier-abc", "/landing",
+                                 OLO_TEST_NOW};
+    return f;
+}
+
+static apr_status_t finish(fixture_t *f, olo_session_t **ps, olo_outcome_t *out)
+{
+    return olo_callback_finish(ps, out, olo_test_pool, &f->prov, &f->client, &f->pending, "code-1",
+                               OLO_TEST_NOW);
+}
+
+START_TEST(login_url_carries_pkce_state_and_nonce)
+{
+    fixture_t *f = fixture();
+    olo_metadata_t *md = NULL;
+    olo_outcome_t out;
+    ck_assert_int_eq(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);
+    const char *url = olo_login_url(olo_test_pool, md, &f->client, &f->pending);
+    const char *challenge = olo_pkce_challenge(olo_test_pool, f->pending.verifier);
+    ck_assert(!strncmp(url, ISSUER "/auth?response_type=code&client_id=" CLIENT, 53));
+    ck_assert_ptr_nonnull(strstr(url, "&redirect_uri=https%3A%2F%2Fapp.example%2Fcallback"));
+    ck_assert_ptr_nonnull(strstr(url, "&scope=openid%20email%20profile"));
+    ck_assert_ptr_nonnull(strstr(url, "&state=state-0123456789abcdef"));
+    ck_assert_ptr_nonnull(strstr(url, "&nonce=nonce-1"));
+    ck_assert_ptr_nonnull(strstr(url, apr_pstrcat(olo_test_pool, "&code_challenge=", challenge, "&",
+                                                  NULL)));
+    ck_assert_ptr_nonnull(strstr(url, "&code_challenge_method=S256"));
+    ck_assert_ptr_null(strstr(url, "verifier-abc"));
+}
+END_TEST
+
+START_TEST(metadata_is_discovered_once_then_cached)
+{
+    fixture_t *f = fixture();
+    olo_metadata_t *md = NULL;
+    olo_outcome_t out;
+    ck_assert_int_eq(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);
+    ck_assert_int_eq(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);
+    ck_assert_int_eq(olo_fake_http_count(f->http, DISCOVERY), 1);
+    ck_assert_str_eq(md->token_endpoint, TOKEN_URI);
+}
+END_TEST
+
+START_TEST(metadata_for_another_issuer_refused)
+{
+    fixture_t *f = fixture();
+    olo_metadata_t *md = NULL;
+    olo_outcome_t out;
+    olo_fake_http_route(f->http, DISCOVERY, 200,
+                        "{\"issuer\":\"https://evil.example/oidc/2\",\"authorization_endpoint\":"
+                        "\"https://evil.example/auth\",\"token_endpoint\":\"https://evil.example/t\","
+                        "\"jwks_uri\":\"https://evil.example/certs\"}");
+    ck_assert_int_ne(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);
+    ck_assert_int_eq(out.reason, OLO_R_ISSUER_MISMATCH);
+    ck_assert_ptr_null(md);
+}
+END_TEST
+
+START_TEST(metadata_provider_down_is_unreachable)
+{
+    fixture_t *f = fixture();
+    olo_metadata_t *md = NULL;
+    olo_outcome_t out;
+    f->prov.issuer = "https://down.example/oidc/2";
+    ck_assert_int_eq(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW),
+                     APR_ECONNREFUSED);
+    ck_assert_int_eq(out.reason, OLO_R_PROVIDER_UNREACHABLE);
+}
+END_TEST
+
+START_TEST(metadata_provider_500_is_bad_response)
+{
+    fixture_t *f = fixture();
+    olo_metadata_t *md = NULL;
+    olo_outcome_t out;
+    olo_fake_http_route(f->http, DISCOVERY, 500, "oops");
+    ck_assert_int_ne(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);
+    ck_assert_int_eq(out.reason, OLO_R_PROVIDER_BAD_RESPONSE);
+}
+END_TEST
+
+START_TEST(cache_down_is_reported)
+{
+    fixture_t *f = fixture();
+    olo_metadata_t *md = NULL;
+    olo_outcome_t out;
+    f->cache->fail = 1;
+    ck_assert_int_ne(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);
+    ck_assert_int_eq(out.reason, OLO_R_CACHE_UNAVAILABLE);
+}
+END_TEST
+
+START_TEST(public_client_redeems_code_with_verifier_and_no_secret)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    route_token(f, id_token(key_a, "nonce-1", NULL));
+    ck_assert_int_eq(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_str_eq(f->http->last_url, TOKEN_URI);
+    ck_assert_ptr_nonnull(strstr(f->http->last_form, "code_verifier=verifier-abc"));
+    ck_assert_ptr_nonnull(strstr(f->http->last_form, "client_id=" CLIENT));
+    ck_assert_ptr_null(strstr(f->http->last_form, "client_secret"));
+    ck_assert_ptr_null(f->http->last_authorization);
+    ck_assert_str_eq(s->user, "alice@example.com");
+    ck_assert_str_eq(s->groups, "Admins,Everyone");
+    ck_assert(s->expires == OLO_TEST_NOW + apr_time_from_sec(28800));
+}
+END_TEST
+
+START_TEST(confidential_client_uses_basic_auth)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    f->client.client_secret = "s3cret";
+    route_token(f, id_token(key_a, "nonce-1", NULL));
+    ck_assert_int_eq(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert(!strncmp(f->http->last_authorization, "Basic ", 6));
+    ck_assert_ptr_null(strstr(f->http->last_form, "s3cret"));
+    ck_assert_ptr_nonnull(strstr(f->http->last_form, "code_verifier=verifier-abc"));
+}
+END_TEST
+
+START_TEST(token_endpoint_refusal_is_reported)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    olo_fake_http_route(f->http, TOKEN_URI, 400, "{\"error\":\"invalid_grant\"}");
+    ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_TOKEN_ENDPOINT_ERROR);
+    ck_assert_ptr_nonnull(strstr(out.detail, "invalid_grant"));
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(nonce_of_another_login_refused)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    route_token(f, id_token(key_a, "nonce-of-someone-else", NULL));
+    ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_NONCE_MISMATCH);
+}
+END_TEST
+
+START_TEST(token_signed_by_unknown_key_refused)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    olo_jwks_t *jwks = NULL;
+    /* keys fetched just now: the refetch that key-b's kid asks for is not allowed yet */
+    ck_assert_int_eq(olo_provider_jwks(&jwks, &out, olo_test_pool, &f->prov,
+                                       &(olo_metadata_t){.jwks_uri = JWKS_URI}, 0, OLO_TEST_NOW), 0);
+    route_token(f, id_token(key_b, "nonce-1", NULL));
+    ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_KID_UNKNOWN);
+    ck_assert_int_eq(olo_fake_http_count(f->http, JWKS_URI), 1);
+}
+END_TEST
+
+START_TEST(key_rotation_refetches_keys_once)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    olo_jwks_t *jwks = NULL;
+    apr_time_t earlier = OLO_TEST_NOW - apr_time_from_sec(300);
+    ck_assert_int_eq(olo_provider_jwks(&jwks, &out, olo_test_pool, &f->prov,
+                                       &(olo_metadata_t){.jwks_uri = JWKS_URI}, 0, earlier), 0);
+    olo_fake_http_route(f->http, JWKS_URI, 200, jwks_of(key_b));   /* the provider rotated */
+    route_token(f, id_token(key_b, "nonce-1", NULL));
+    ck_assert_int_eq(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_int_eq(olo_fake_http_count(f->http, JWKS_URI), 2);
+}
+END_TEST
+
+START_TEST(missing_user_claim_refused)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    f->client.user_claim = "preferred_username";
+    route_token(f, id_token(key_a, "nonce-1", NULL));
+    ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_USER_CLAIM_MISSING);
+}
+END_TEST
+
+START_TEST(callback_needs_state_and_code_or_error)
+{
+    olo_callback_params_t *params = NULL;
+    olo_outcome_t out;
+    const char *state = "state=abcdefghijklmnopqrstuvwxyz012345";
+    ck_assert_int_eq(olo_callback_parse(&params, &out, olo_test_pool,
+                                        apr_pstrcat(olo_test_pool, "code=c&", state, NULL)), 0);
+    ck_assert_str_eq(params->code, "c");
+    ck_assert_int_ne(olo_callback_parse(&params, &out, olo_test_pool, "code=c"), 0);
+    ck_assert_int_ne(olo_callback_parse(&params, &out, olo_test_pool, state), 0);
+    ck_assert_int_ne(olo_callback_parse(&params, &out, olo_test_pool, NULL), 0);
+    ck_assert_int_ne(olo_callback_parse(&params, &out, olo_test_pool,
+                                        apr_pstrcat(olo_test_pool, "code=c&", state, "&", state,
+                                                    NULL)), 0);
+    ck_assert_int_eq(out.reason, OLO_R_CALLBACK_INVALID);
+}
+END_TEST
+
+START_TEST(callback_error_is_sanitised)
+{
+    olo_callback_params_t *params = NULL;
+    olo_outcome_t out;
+    ck_assert_int_eq(olo_callback_parse(&params, &out, olo_test_pool,
+                                        "error=access%0D%0Adenied<b>&state=abcdefghijklmnopqrstuv"), 0);
+    ck_assert_str_eq(params->error, "access??denied?b?");
+}
+END_TEST
+
+Suite *olo_suite_login(void)
+{
+    Suite *s = suite_create("login");
+    TCase *tc = tcase_create("login");
+    tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, keys_setup, keys_teardown);
+    olo_test_add_pool_fixture(tc);
+    tcase_add_test(tc, login_url_carries_pkce_state_and_nonce);
+    tcase_add_test(tc, metadata_is_discovered_once_then_cached);
+    tcase_add_test(tc, metadata_for_another_issuer_refused);
+    tcase_add_test(tc, metadata_provider_down_is_unreachable);
+    tcase_add_test(tc, metadata_provider_500_is_bad_response);
+    tcase_add_test(tc, cache_down_is_reported);
+    tcase_add_test(tc, public_client_redeems_code_with_verifier_and_no_secret);
+    tcase_add_test(tc, confidential_client_uses_basic_auth);
+    tcase_add_test(tc, token_endpoint_refusal_is_reported);
+    tcase_add_test(tc, nonce_of_another_login_refused);
+    tcase_add_test(tc, token_signed_by_unknown_key_refused);
+    tcase_add_test(tc, key_rotation_refetches_keys_once);
+    tcase_add_test(tc, missing_user_claim_refused);
+    tcase_add_test(tc, callback_needs_state_and_code_or_error);
+    tcase_add_test(tc, callback_error_is_sanitised);
+    suite_add_tcase(s, tc);
+    return s;
+}
