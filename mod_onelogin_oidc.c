@@ -544,6 +544,15 @@ static olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
     req->conf = conf;
     req->rt = conf->runtime;
     req->dconf = ap_get_module_config(r->per_dir_config, &onelogin_oidc_module);
+    req->cookies = apr_table_get(r->headers_in, "Cookie");
+    return req;
+}
+
+/* What talking to the provider needs; built only off the hot path (login, callback, logout). */
+static void olo_req_prepare_flow(olo_req_t *req)
+{
+    request_rec *r = req->r;
+    const olo_server_conf_t *conf = req->conf;
     req->cache_baton.socache = req->rt->socache;
     req->cache_baton.s = r->server;
     req->cache = (olo_cache_t){&req->cache_baton, olo_cache_store, olo_cache_retrieve,
@@ -556,8 +565,6 @@ static olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
                                  olo_redirect_uri(r, conf), conf->scope, conf->user_claim,
                                  apr_time_from_sec(conf->clock_skew),
                                  apr_time_from_sec(conf->session_max_age)};
-    req->cookies = apr_table_get(r->headers_in, "Cookie");
-    return req;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -953,6 +960,12 @@ static int olo_path_is(const request_rec *r, const char *path)
     return r->parsed_uri.path && !strcmp(r->parsed_uri.path, path);
 }
 
+static int olo_is_module_path(const request_rec *r, const olo_req_t *req)
+{
+    return olo_path_is(r, req->rt->redirect_path) || olo_path_is(r, req->conf->login_path)
+           || olo_path_is(r, req->conf->logout_path);
+}
+
 /* Authentication for `AuthType OneLogin`. Runs for every request of such a location, so the
  * common case (a valid session cookie) does no I/O: one cookie decrypt and a small parse. */
 static int olo_check_user_id(request_rec *r)
@@ -976,21 +989,22 @@ static int olo_check_user_id(request_rec *r)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     olo_req_t *req = olo_req_make(r, conf);
+    olo_session_t *session = olo_session_current(req);
+    if (session && !olo_is_module_path(r, req)) {
+        olo_identity_set(req, session);
+        return OK;
+    }
+    olo_req_prepare_flow(req);
     if (olo_path_is(r, req->rt->redirect_path)) {
         return olo_handle_callback(req);
     }
     if (olo_path_is(r, conf->login_path)) {
         return olo_handle_login_path(req);
     }
-    olo_session_t *session = olo_session_current(req);
     if (olo_path_is(r, conf->logout_path)) {
         return olo_handle_logout(req, session);
     }
-    if (!session) {
-        return olo_unauthenticated(req);
-    }
-    olo_identity_set(req, session);
-    return OK;
+    return olo_unauthenticated(req);
 }
 
 /* Identity headers come only from this module: a client must not be able to send its own. */
