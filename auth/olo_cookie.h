@@ -20,10 +20,15 @@ typedef struct olo_cookie_attrs_t {
  */
 const char *olo_cookie_get(apr_pool_t *p, const char *header, const char *name);
 
-/** Names (const char *) of all cookies in the header whose name starts with prefix. */
+/** Names (const char *) of the cookies in the header whose name starts with prefix (NULL:
+ * all), at most 64 (a crafted header cannot make the caller loop over thousands). Never NULL. */
 apr_array_header_t *olo_cookie_names(apr_pool_t *p, const char *header, const char *prefix);
 
-/** "name=value; Path=/; Max-Age=N; HttpOnly; Secure; SameSite=Lax" as attrs say. */
+/**
+ * "name=value; Path=/; Max-Age=N; HttpOnly; Secure; SameSite=Lax" as attrs say (attrs NULL:
+ * Path=/ only). max_age 0 writes "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT". name and
+ * value are written as given: the caller passes only cookie-safe text (base64url, our names).
+ */
 const char *olo_cookie_format(apr_pool_t *p, const char *name, const char *value,
                               const olo_cookie_attrs_t *attrs);
 

@@ -20,11 +20,13 @@ typedef struct olo_metadata_t {
 const char *olo_discovery_url(apr_pool_t *p, const char *issuer);
 
 /**
- * Parses a discovery document. The issuer must equal expected_issuer exactly
+ * Parses a discovery document (at most OLO_DISCOVERY_MAX_BYTES, a JSON object without
+ * duplicate members). The issuer must equal expected_issuer exactly
  * (OLO_R_ISSUER_MISMATCH: a document for another tenant, or a spoofed one); the
- * authorization, token and jwks endpoints must be https URLs; when
- * code_challenge_methods_supported is present it must list S256.
- * Other failures: OLO_R_PROVIDER_BAD_RESPONSE. Strings are allocated from p.
+ * authorization, token and jwks endpoints must be https URLs (olo_url_check_https); when
+ * code_challenge_methods_supported is present it must list S256. An end_session or userinfo
+ * endpoint that is not an https URL is treated as absent. Other failures:
+ * OLO_R_PROVIDER_BAD_RESPONSE. Strings are copied into p; the document is not kept.
  */
 apr_status_t olo_discovery_parse(olo_metadata_t **pmd, olo_reason_t *preason, apr_pool_t *p,
                                  const char *json, apr_size_t len, const char *expected_issuer);

@@ -21,7 +21,8 @@ typedef struct olo_session_t {
     apr_time_t expires;     /* created + OneLoginSessionMaxAge */
 } olo_session_t;
 
-/** Seals the session for the OLO_SESSION_COOKIE cookie. */
+/** Seals the session for the OLO_SESSION_COOKIE cookie; NULL members are left out.
+ * APR_EINVAL when user or sub is NULL or empty. Times are kept to the second. */
 apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
                               const olo_session_t *session);
 

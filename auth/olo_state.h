@@ -40,9 +40,11 @@ apr_status_t olo_state_seal(const char **pvalue, apr_pool_t *p, const olo_seal_k
                             const olo_pending_t *pending);
 
 /**
- * Opens the cookie value sealed for `state`. Refuses a value that does not decrypt, whose
- * state differs (OLO_R_STATE_UNKNOWN), or older than OLO_STATE_TTL_SEC (OLO_R_STATE_EXPIRED).
- * The returned target is re-checked as local.
+ * Opens the cookie value sealed for `state`. Refuses a malformed state, a missing value, a
+ * value that does not decrypt or parse, whose state differs, or created more than 60 s in the
+ * future (OLO_R_STATE_UNKNOWN), or as old as OLO_STATE_TTL_SEC (OLO_R_STATE_EXPIRED).
+ * The returned target is re-checked as local ("/" otherwise). *preason (may be NULL) is
+ * OLO_OK on success.
  */
 apr_status_t olo_state_open(olo_pending_t **ppending, olo_reason_t *preason, apr_pool_t *p,
                             const olo_seal_key_t *key, const char *state, const char *value,

@@ -25,10 +25,13 @@ const char *olo_token_code_form(apr_pool_t *p, const char *code, const char *red
 const char *olo_token_basic_auth(apr_pool_t *p, const char *client_id, const char *secret);
 
 /**
- * Parses a token endpoint answer. HTTP 200 with JSON holding id_token: success.
- * An error answer (4xx with {"error":...}): OLO_R_TOKEN_ENDPOINT_ERROR, *perror set to the
- * error code (sanitised to printable ASCII, at most 64 bytes) when given. Anything else
- * (5xx, not JSON, no id_token): OLO_R_PROVIDER_BAD_RESPONSE. perror may be NULL.
+ * Parses a token endpoint answer of at most OLO_TOKEN_MAX_BYTES. HTTP 200 with a JSON object
+ * holding a non-empty string id_token (and token_type "Bearer" in any case, when present):
+ * success; strings are allocated from p. An error answer (400 or 401 with {"error":...},
+ * RFC 6749 5.2): OLO_R_TOKEN_ENDPOINT_ERROR, *perror set to the error code (sanitised to
+ * printable ASCII, at most 64 bytes) when given. Anything else (other statuses, not JSON,
+ * duplicate members, no id_token): OLO_R_PROVIDER_BAD_RESPONSE, *perror NULL. perror and
+ * preason may be NULL.
  */
 apr_status_t olo_token_parse(olo_tokens_t **ptokens, olo_reason_t *preason, const char **perror,
                              apr_pool_t *p, int http_status, const char *body, apr_size_t len);

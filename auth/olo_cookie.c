@@ -1,0 +1,114 @@
+/* Cookie header parsing and Set-Cookie formatting (RFC 6265). The header is whatever the
+ * browser, or anyone else, sent: every read stays inside it. */
+#include <string.h>
+#include <apr_strings.h>
+#include "olo_cookie.h"
+
+/* Enough for every pending login plus the session and unrelated cookies of the site; more
+ * would let a crafted header make the module loop over thousands of names. */
+#define OLO_COOKIE_MAX_NAMES 64
+
+typedef struct olo_cookie_pair_t {
+    const char *name;       /* NULL for a pair without "=" */
+    apr_size_t name_len;
+    const char *value;
+    apr_size_t value_len;
+} olo_cookie_pair_t;
+
+static int olo_cookie_is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void olo_cookie_trim(const char **ps, apr_size_t *plen, const char *start,
+                            const char *end)
+{
+    while (start < end && olo_cookie_is_space(*start)) {
+        start++;
+    }
+    while (end > start && olo_cookie_is_space(end[-1])) {
+        end--;
+    }
+    *ps = start;
+    *plen = (apr_size_t)(end - start);
+}
+
+/* Reads the pair at s, up to the next ";" or "," (httpd joins repeated Cookie headers with
+ * ", "). Returns where the next pair starts, NULL at the end of the header. */
+static const char *olo_cookie_next(olo_cookie_pair_t *pair, const char *s)
+{
+    apr_size_t len = strcspn(s, ";,");
+    const char *end = s + len;
+    const char *eq = memchr(s, '=', len);
+
+    pair->name = NULL;
+    if (eq != NULL) {
+        olo_cookie_trim(&pair->name, &pair->name_len, s, eq);
+        olo_cookie_trim(&pair->value, &pair->value_len, eq + 1, end);
+        /* RFC 6265 4.1.1: a value may be DQUOTEd; the quotes are not part of it */
+        if (pair->value_len >= 2 && pair->value[0] == '"'
+            && pair->value[pair->value_len - 1] == '"') {
+            pair->value++;
+            pair->value_len -= 2;
+        }
+    }
+    return (*end != '\0') ? end + 1 : NULL;
+}
+
+const char *olo_cookie_get(apr_pool_t *p, const char *header, const char *name)
+{
+    apr_size_t name_len = name ? strlen(name) : 0;
+    olo_cookie_pair_t pair;
+    const char *s = header;
+
+    while (s != NULL && name_len > 0) {
+        s = olo_cookie_next(&pair, s);
+        /* cookie names are case-sensitive (RFC 6265 5.4 compares them octet by octet) */
+        if (pair.name != NULL && pair.name_len == name_len
+            && memcmp(pair.name, name, name_len) == 0) {
+            return apr_pstrmemdup(p, pair.value, pair.value_len);
+        }
+    }
+    return NULL;
+}
+
+apr_array_header_t *olo_cookie_names(apr_pool_t *p, const char *header, const char *prefix)
+{
+    apr_array_header_t *names = apr_array_make(p, 4, sizeof(const char *));
+    apr_size_t prefix_len = prefix ? strlen(prefix) : 0;
+    olo_cookie_pair_t pair;
+    const char *s = header;
+
+    while (s != NULL && names->nelts < OLO_COOKIE_MAX_NAMES) {
+        s = olo_cookie_next(&pair, s);
+        if (pair.name != NULL && pair.name_len > 0 && pair.name_len >= prefix_len
+            && (prefix_len == 0 || memcmp(pair.name, prefix, prefix_len) == 0)) {
+            APR_ARRAY_PUSH(names, const char *) = apr_pstrmemdup(p, pair.name, pair.name_len);
+        }
+    }
+    return names;
+}
+
+const char *olo_cookie_format(apr_pool_t *p, const char *name, const char *value,
+                              const olo_cookie_attrs_t *attrs)
+{
+    static const olo_cookie_attrs_t plain = {0, 0, NULL, NULL, -1};
+    const char *max_age = "";
+
+    if (attrs == NULL) {
+        attrs = &plain;
+    }
+    if (attrs->max_age == 0) {
+        /* Max-Age=0 deletes (RFC 6265 5.2.2); the past Expires is for clients that only
+         * know Expires */
+        max_age = "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+    }
+    else if (attrs->max_age > 0) {
+        max_age = apr_psprintf(p, "; Max-Age=%ld", attrs->max_age);
+    }
+    return apr_pstrcat(p, name, "=", value ? value : "", "; Path=",
+                       attrs->path ? attrs->path : "/", max_age,
+                       attrs->http_only ? "; HttpOnly" : "", attrs->secure ? "; Secure" : "",
+                       attrs->same_site ? "; SameSite=" : "",
+                       attrs->same_site ? attrs->same_site : "", NULL);
+}

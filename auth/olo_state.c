@@ -1,0 +1,173 @@
+/* Pending logins: state (CSRF, RFC 6749 10.12), nonce (ID token replay, OIDC Core 3.1.2.1) and
+ * PKCE verifier (code injection, RFC 7636) travel sealed in a cookie named after the state. */
+#include <string.h>
+#include <jansson.h>
+#include <apr_strings.h>
+#include "olo_state.h"
+#include "olo_pkce.h"
+#include "olo_url.h"
+#include "../jwt/olo_b64.h"
+
+#define OLO_STATE_NONCE_BYTES 24
+#define OLO_STATE_MIN_LEN 16
+#define OLO_STATE_MAX_LEN 64
+#define OLO_STATE_MAX_FUTURE_SEC 60     /* clock steps between the servers of a cluster */
+#define OLO_STATE_MAX_SEC 253402300799LL /* 9999-12-31: apr_time_from_sec() cannot overflow */
+
+static apr_status_t olo_state_json_release(void *json)
+{
+    json_decref(json);
+    return APR_SUCCESS;
+}
+
+apr_status_t olo_state_new(olo_pending_t **ppending, apr_pool_t *p, olo_rand_fn source,
+                           const char *target, apr_time_t now)
+{
+    olo_pending_t *pending = apr_pcalloc(p, sizeof(*pending));
+    apr_status_t rv = APR_EGENERAL;
+
+    /* three independent secrets: knowing one (state shows in the URL) gives nothing of the
+     * others */
+    if ((pending->state = olo_rand_token(p, source, OLO_STATE_BYTES)) == NULL
+        || (pending->nonce = olo_rand_token(p, source, OLO_STATE_NONCE_BYTES)) == NULL) {
+        goto cleanup;
+    }
+    if ((rv = olo_pkce_verifier(&pending->verifier, p, source)) != APR_SUCCESS) {
+        goto cleanup;
+    }
+    /* the caller checked already; an open redirect is worth a second look */
+    pending->target = olo_url_local_target(target);
+    pending->created = now;
+cleanup:
+    *ppending = (rv == APR_SUCCESS) ? pending : NULL;
+    return rv;
+}
+
+int olo_state_is_well_formed(const char *state)
+{
+    apr_size_t len = state ? strnlen(state, OLO_STATE_MAX_LEN + 1) : 0;
+
+    /* the state goes into a cookie name: only base64url can be there unquoted */
+    return len >= OLO_STATE_MIN_LEN && len <= OLO_STATE_MAX_LEN && olo_b64_is_valid(state, len);
+}
+
+const char *olo_state_cookie_name(apr_pool_t *p, const char *state)
+{
+    return apr_pstrcat(p, OLO_STATE_COOKIE_PREFIX, state, NULL);
+}
+
+/* Compact JSON text of json, allocated from p (not NUL-terminated). */
+static apr_status_t olo_state_json_dump(char **ptext, apr_size_t *plen, apr_pool_t *p,
+                                        const json_t *json)
+{
+    apr_size_t len = json_dumpb(json, NULL, 0, JSON_COMPACT);
+    char *text = NULL;
+    apr_status_t rv = APR_EGENERAL;
+
+    if (len > 0) {
+        text = apr_palloc(p, len);
+        rv = (json_dumpb(json, text, len, JSON_COMPACT) == len) ? APR_SUCCESS : APR_EGENERAL;
+    }
+    *ptext = (rv == APR_SUCCESS) ? text : NULL;
+    *plen = (rv == APR_SUCCESS) ? len : 0;
+    return rv;
+}
+
+apr_status_t olo_state_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
+                            const olo_pending_t *pending)
+{
+    const char *value = NULL;
+    apr_status_t rv = APR_EINVAL;
+    apr_size_t len;
+    json_t *json;
+    char *text;
+
+    if (!olo_state_is_well_formed(pending->state)) {
+        goto cleanup;
+    }
+    /* json_pack fails on a NULL nonce, verifier or target */
+    json = json_pack("{s:s, s:s, s:s, s:s, s:I}", "s", pending->state, "n", pending->nonce,
+                     "v", pending->verifier, "t", pending->target,
+                     "c", (json_int_t)apr_time_sec(pending->created));
+    if (json == NULL) {
+        goto cleanup;
+    }
+    apr_pool_cleanup_register(p, json, olo_state_json_release, apr_pool_cleanup_null);
+    if ((rv = olo_state_json_dump(&text, &len, p, json)) != APR_SUCCESS) {
+        goto cleanup;
+    }
+    /* the cookie name, state included, is the additional data: a value moved to another
+     * pending login's cookie does not open */
+    rv = olo_seal(&value, p, key, olo_state_cookie_name(p, pending->state),
+                  (const unsigned char *)text, len);
+cleanup:
+    *pvalue = (rv == APR_SUCCESS) ? value : NULL;
+    return rv;
+}
+
+/* The pending login in an unsealed cookie; its strings belong to the JSON, owned by p. */
+static apr_status_t olo_state_parse(olo_pending_t **ppending, apr_pool_t *p,
+                                    const unsigned char *plain, apr_size_t len)
+{
+    olo_pending_t *pending = apr_pcalloc(p, sizeof(*pending));
+    json_int_t created = -1;
+    json_t *json = json_loadb((const char *)plain, len, 0, NULL);
+
+    if (json == NULL) {
+        return APR_EINVAL;
+    }
+    apr_pool_cleanup_register(p, json, olo_state_json_release, apr_pool_cleanup_null);
+    if (json_unpack(json, "{s:s, s:s, s:s, s:s, s:I}", "s", &pending->state,
+                    "n", &pending->nonce, "v", &pending->verifier, "t", &pending->target,
+                    "c", &created) != 0
+        || created < 0 || created > OLO_STATE_MAX_SEC) {
+        return APR_EINVAL;
+    }
+    pending->created = apr_time_from_sec(created);
+    *ppending = pending;
+    return APR_SUCCESS;
+}
+
+static olo_reason_t olo_state_check_time(apr_time_t created, apr_time_t now)
+{
+    /* a login left open too long may be a lifted cookie waiting for a stolen code */
+    if (created + apr_time_from_sec(OLO_STATE_TTL_SEC) <= now) {
+        return OLO_R_STATE_EXPIRED;
+    }
+    /* made in the future: not by this cluster's clocks, so not one of our logins */
+    if (created > now + apr_time_from_sec(OLO_STATE_MAX_FUTURE_SEC)) {
+        return OLO_R_STATE_UNKNOWN;
+    }
+    return OLO_OK;
+}
+
+apr_status_t olo_state_open(olo_pending_t **ppending, olo_reason_t *preason, apr_pool_t *p,
+                            const olo_seal_key_t *key, const char *state, const char *value,
+                            apr_time_t now)
+{
+    olo_pending_t *pending = NULL;
+    olo_reason_t reason = OLO_R_STATE_UNKNOWN;
+    apr_status_t rv = APR_EGENERAL;
+    unsigned char *plain;
+    apr_size_t len;
+
+    /* a cookie that does not open (tampered, another login's, another secret) or does not
+     * parse is as good as none: the callback cannot be tied to a login of this browser */
+    if (!olo_state_is_well_formed(state) || value == NULL
+        || olo_unseal(&plain, &len, p, key, olo_state_cookie_name(p, state), value) != APR_SUCCESS
+        || olo_state_parse(&pending, p, plain, len) != APR_SUCCESS
+        || strcmp(pending->state, state) != 0) {
+        goto cleanup;
+    }
+    if ((reason = olo_state_check_time(pending->created, now)) != OLO_OK) {
+        goto cleanup;
+    }
+    pending->target = olo_url_local_target(pending->target);
+    rv = APR_SUCCESS;
+cleanup:
+    if (preason != NULL) {
+        *preason = (rv == APR_SUCCESS) ? OLO_OK : reason;
+    }
+    *ppending = (rv == APR_SUCCESS) ? pending : NULL;
+    return rv;
+}

@@ -1,0 +1,189 @@
+/* olo_cookie: Cookie header parsing and Set-Cookie formatting (RFC 6265). */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "olo_test.h"
+#include "../../auth/olo_cookie.h"
+
+static const char *get(const char *header, const char *name)
+{
+    return olo_cookie_get(olo_test_pool, header, name);
+}
+
+START_TEST(test_cookie_get_finds_value)
+{
+    ck_assert_str_eq(get("a=1; olo_session=xyz; b=2", "olo_session"), "xyz");
+    ck_assert_str_eq(get("olo_session=xyz", "olo_session"), "xyz");
+}
+END_TEST
+
+START_TEST(test_cookie_get_tolerates_spaces)
+{
+    ck_assert_str_eq(get("  a = 1 ;b=2\t;  c  =  3  ", "c"), "3");
+    ck_assert_str_eq(get("  a = 1 ;b=2", "a"), "1");
+}
+END_TEST
+
+START_TEST(test_cookie_get_strips_double_quotes)
+{
+    ck_assert_str_eq(get("a=\"quoted\"; b=2", "a"), "quoted");
+    ck_assert_str_eq(get("a=\"\"", "a"), "");
+    ck_assert_str_eq(get("a=\"", "a"), "\"");
+}
+END_TEST
+
+START_TEST(test_cookie_get_empty_value)
+{
+    ck_assert_str_eq(get("a=; b=2", "a"), "");
+    ck_assert_str_eq(get("b=2; a=", "a"), "");
+}
+END_TEST
+
+START_TEST(test_cookie_get_skips_pairs_without_equals)
+{
+    ck_assert_str_eq(get("junk; a=1", "a"), "1");
+    ck_assert_ptr_null(get("a; b=1", "a"));
+}
+END_TEST
+
+START_TEST(test_cookie_get_splits_on_comma)
+{
+    /* httpd joins two Cookie headers with ", " */
+    ck_assert_str_eq(get("a=1, olo_session=xyz", "olo_session"), "xyz");
+}
+END_TEST
+
+START_TEST(test_cookie_get_exact_name)
+{
+    ck_assert_str_eq(get("olo_session_x=1; olo_session=2", "olo_session"), "2");
+    ck_assert_ptr_null(get("OLO_SESSION=1; xolo_session=2", "olo_session"));
+    ck_assert_str_eq(get("a=b=c", "a"), "b=c");
+}
+END_TEST
+
+START_TEST(test_cookie_get_first_of_duplicates)
+{
+    ck_assert_str_eq(get("a=1; a=2", "a"), "1");
+}
+END_TEST
+
+START_TEST(test_cookie_get_absent)
+{
+    ck_assert_ptr_null(get(NULL, "a"));
+    ck_assert_ptr_null(get("", "a"));
+    ck_assert_ptr_null(get(";;, ;", "a"));
+    ck_assert_ptr_null(get("b=1;", "a"));
+    ck_assert_ptr_null(get("=1", ""));
+}
+END_TEST
+
+START_TEST(test_cookie_get_stays_inside_header)
+{
+    /* a heap copy exactly as long as the header: ASan reports any read past its end */
+    const char *header = "a=1; last";
+    char *exact = malloc(strlen(header) + 1);
+
+    memcpy(exact, header, strlen(header) + 1);
+    ck_assert_ptr_null(get(exact, "last"));
+    exact[strlen(header) - 4] = '=';
+    ck_assert_ptr_null(get(exact, "zzz"));
+    free(exact);
+}
+END_TEST
+
+START_TEST(test_cookie_names_by_prefix)
+{
+    apr_array_header_t *names = olo_cookie_names(
+        olo_test_pool, "olo_state_A=1; x=2; olo_state_B=3; olo_stat=4; olo_state_C", "olo_state_");
+
+    ck_assert_int_eq(names->nelts, 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(names, 0, const char *), "olo_state_A");
+    ck_assert_str_eq(APR_ARRAY_IDX(names, 1, const char *), "olo_state_B");
+}
+END_TEST
+
+START_TEST(test_cookie_names_capped_at_64)
+{
+    const char *header = "";
+    apr_array_header_t *names;
+
+    for (int i = 0; i < 100; i++) {
+        header = apr_psprintf(olo_test_pool, "%solo_state_%d=v; ", header, i);
+    }
+    names = olo_cookie_names(olo_test_pool, header, "olo_state_");
+    ck_assert_int_eq(names->nelts, 64);
+}
+END_TEST
+
+START_TEST(test_cookie_names_empty_header)
+{
+    ck_assert_int_eq(olo_cookie_names(olo_test_pool, NULL, "olo_")->nelts, 0);
+    ck_assert_int_eq(olo_cookie_names(olo_test_pool, "", "olo_")->nelts, 0);
+    ck_assert_int_eq(olo_cookie_names(olo_test_pool, "a=1; b=2", NULL)->nelts, 2);
+}
+END_TEST
+
+START_TEST(test_cookie_format_all_attributes_in_order)
+{
+    olo_cookie_attrs_t attrs = {1, 1, "Lax", NULL, 3600};
+
+    ck_assert_str_eq(olo_cookie_format(olo_test_pool, "olo_session", "v", &attrs),
+                     "olo_session=v; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax");
+}
+END_TEST
+
+START_TEST(test_cookie_format_browser_session_cookie)
+{
+    olo_cookie_attrs_t attrs = {0, 1, NULL, "/app", -1};
+
+    ck_assert_str_eq(olo_cookie_format(olo_test_pool, "a", "b", &attrs),
+                     "a=b; Path=/app; HttpOnly");
+}
+END_TEST
+
+START_TEST(test_cookie_format_delete)
+{
+    olo_cookie_attrs_t attrs = {1, 1, "None", NULL, 0};
+
+    ck_assert_str_eq(olo_cookie_format(olo_test_pool, "olo_state_x", "", &attrs),
+                     "olo_state_x=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+                     "HttpOnly; Secure; SameSite=None");
+}
+END_TEST
+
+START_TEST(test_cookie_format_defaults)
+{
+    ck_assert_str_eq(olo_cookie_format(olo_test_pool, "a", NULL, NULL), "a=; Path=/");
+}
+END_TEST
+
+Suite *olo_suite_cookie(void)
+{
+    Suite *s = suite_create("cookie");
+    TCase *parse = tcase_create("parse");
+    TCase *format = tcase_create("format");
+
+    olo_test_add_pool_fixture(parse);
+    tcase_add_test(parse, test_cookie_get_finds_value);
+    tcase_add_test(parse, test_cookie_get_tolerates_spaces);
+    tcase_add_test(parse, test_cookie_get_strips_double_quotes);
+    tcase_add_test(parse, test_cookie_get_empty_value);
+    tcase_add_test(parse, test_cookie_get_skips_pairs_without_equals);
+    tcase_add_test(parse, test_cookie_get_splits_on_comma);
+    tcase_add_test(parse, test_cookie_get_exact_name);
+    tcase_add_test(parse, test_cookie_get_first_of_duplicates);
+    tcase_add_test(parse, test_cookie_get_absent);
+    tcase_add_test(parse, test_cookie_get_stays_inside_header);
+    tcase_add_test(parse, test_cookie_names_by_prefix);
+    tcase_add_test(parse, test_cookie_names_capped_at_64);
+    tcase_add_test(parse, test_cookie_names_empty_header);
+    suite_add_tcase(s, parse);
+
+    olo_test_add_pool_fixture(format);
+    tcase_add_test(format, test_cookie_format_all_attributes_in_order);
+    tcase_add_test(format, test_cookie_format_browser_session_cookie);
+    tcase_add_test(format, test_cookie_format_delete);
+    tcase_add_test(format, test_cookie_format_defaults);
+    suite_add_tcase(s, format);
+    return s;
+}

@@ -1,0 +1,300 @@
+/* olo_state: pending logins sealed in a cookie named after their state. */
+#include <string.h>
+#include <apr_strings.h>
+#include "olo_test.h"
+#include "../../auth/olo_state.h"
+#include "../../auth/olo_pkce.h"
+
+#define SECRET "0123456789abcdef0123456789abcdef"
+#define OTHER_SECRET "fedcba9876543210fedcba9876543210"
+
+static const olo_seal_key_t *key_for(const char *secret, const char *purpose)
+{
+    olo_seal_key_t *key = NULL;
+
+    ck_assert_int_eq(olo_seal_key_derive(&key, olo_test_pool, secret, strlen(secret), purpose),
+                     APR_SUCCESS);
+    return key;
+}
+
+static olo_pending_t *new_pending(const char *target)
+{
+    olo_pending_t *pending = NULL;
+
+    ck_assert_int_eq(olo_state_new(&pending, olo_test_pool, olo_test_rand, target, OLO_TEST_NOW),
+                     APR_SUCCESS);
+    return pending;
+}
+
+static const char *seal(const olo_pending_t *pending)
+{
+    const char *value = NULL;
+
+    ck_assert_int_eq(olo_state_seal(&value, olo_test_pool, key_for(SECRET, "state"), pending),
+                     APR_SUCCESS);
+    return value;
+}
+
+/* Opens value for state at now; checks the outcome and returns the pending login. */
+static olo_pending_t *open_at(olo_reason_t want, const olo_seal_key_t *key, const char *state,
+                              const char *value, apr_time_t now)
+{
+    static olo_pending_t unchanged;
+    olo_pending_t *pending = &unchanged;
+    olo_reason_t reason = OLO_R__COUNT;
+    apr_status_t rv = olo_state_open(&pending, &reason, olo_test_pool, key, state, value, now);
+
+    ck_assert_int_eq(reason, want);
+    ck_assert_int_eq(rv == APR_SUCCESS, want == OLO_OK);
+    if (want != OLO_OK) {
+        ck_assert_ptr_null(pending);
+    }
+    return pending;
+}
+
+static olo_pending_t *open_now(olo_reason_t want, const char *state, const char *value)
+{
+    return open_at(want, key_for(SECRET, "state"), state, value, OLO_TEST_NOW);
+}
+
+START_TEST(test_state_new_makes_fresh_secrets)
+{
+    olo_pending_t *a = new_pending("/app");
+    olo_pending_t *b = new_pending("/app");
+
+    ck_assert_uint_eq(strlen(a->state), 32);
+    ck_assert_uint_eq(strlen(a->nonce), 32);
+    ck_assert_uint_eq(strlen(a->verifier), 43);
+    ck_assert(olo_state_is_well_formed(a->state));
+    ck_assert_str_ne(a->state, a->nonce);
+    ck_assert_str_ne(a->state, b->state);
+    ck_assert_str_ne(a->verifier, b->verifier);
+    ck_assert_str_eq(a->target, "/app");
+    ck_assert(a->created == OLO_TEST_NOW);
+}
+END_TEST
+
+START_TEST(test_state_new_fails_with_source)
+{
+    static olo_pending_t unchanged;
+    olo_pending_t *pending = &unchanged;
+
+    ck_assert_int_ne(olo_state_new(&pending, olo_test_pool, olo_test_rand_fail, "/",
+                                   OLO_TEST_NOW),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(pending);
+}
+END_TEST
+
+START_TEST(test_state_new_refuses_foreign_target)
+{
+    ck_assert_str_eq(new_pending("https://evil.example/")->target, "/");
+    ck_assert_str_eq(new_pending(NULL)->target, "/");
+}
+END_TEST
+
+START_TEST(test_state_well_formed)
+{
+    ck_assert(olo_state_is_well_formed("abcdefghijklmnop"));
+    ck_assert(olo_state_is_well_formed("ABCDEFGHIJKLMNOPQRSTUVWXYZab-_01"));
+    ck_assert(!olo_state_is_well_formed("abcdefghijklmno"));      /* 15 */
+    ck_assert(!olo_state_is_well_formed(apr_pstrcat(olo_test_pool, "abcdefghijklmnop",
+                                                    "abcdefghijklmnopabcdefghijklmnop",
+                                                    "abcdefghijklmnopa", NULL))); /* 65 */
+    ck_assert(!olo_state_is_well_formed("abcdefghijklmno+"));
+    ck_assert(!olo_state_is_well_formed("abcdefghij;lmnop"));
+    ck_assert(!olo_state_is_well_formed(""));
+    ck_assert(!olo_state_is_well_formed(NULL));
+}
+END_TEST
+
+START_TEST(test_state_cookie_name)
+{
+    ck_assert_str_eq(olo_state_cookie_name(olo_test_pool, "abc"), "olo_state_abc");
+}
+END_TEST
+
+START_TEST(test_state_round_trip)
+{
+    olo_pending_t *sent = new_pending("/app/page?x=1");
+    olo_pending_t *got = open_now(OLO_OK, sent->state, seal(sent));
+
+    ck_assert_str_eq(got->state, sent->state);
+    ck_assert_str_eq(got->nonce, sent->nonce);
+    ck_assert_str_eq(got->verifier, sent->verifier);
+    ck_assert_str_eq(got->target, "/app/page?x=1");
+    ck_assert(got->created == OLO_TEST_NOW);
+}
+END_TEST
+
+START_TEST(test_state_tampered_cookie_refused)
+{
+    olo_pending_t *sent = new_pending("/");
+    char *value = apr_pstrdup(olo_test_pool, seal(sent));
+    apr_size_t mid = strlen(value) / 2;
+
+    value[mid] = (value[mid] == 'A') ? 'B' : 'A';
+    open_now(OLO_R_STATE_UNKNOWN, sent->state, value);
+}
+END_TEST
+
+START_TEST(test_state_cookie_of_another_state_refused)
+{
+    olo_pending_t *a = new_pending("/");
+    olo_pending_t *b = new_pending("/");
+
+    /* a's cookie value presented under b's state: the cookie name is sealed in */
+    open_now(OLO_R_STATE_UNKNOWN, b->state, seal(a));
+}
+END_TEST
+
+START_TEST(test_state_other_secret_refused)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_at(OLO_R_STATE_UNKNOWN, key_for(OTHER_SECRET, "state"), sent->state, seal(sent),
+            OLO_TEST_NOW);
+}
+END_TEST
+
+START_TEST(test_state_session_key_refused)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_at(OLO_R_STATE_UNKNOWN, key_for(SECRET, "session"), sent->state, seal(sent),
+            OLO_TEST_NOW);
+}
+END_TEST
+
+START_TEST(test_state_missing_or_garbage_value_refused)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_now(OLO_R_STATE_UNKNOWN, sent->state, NULL);
+    open_now(OLO_R_STATE_UNKNOWN, sent->state, "");
+    open_now(OLO_R_STATE_UNKNOWN, sent->state, "not+base64url");
+}
+END_TEST
+
+START_TEST(test_state_malformed_state_refused)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_now(OLO_R_STATE_UNKNOWN, "short", seal(sent));
+    open_now(OLO_R_STATE_UNKNOWN, NULL, seal(sent));
+}
+END_TEST
+
+START_TEST(test_state_valid_one_second_before_ttl)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_at(OLO_OK, key_for(SECRET, "state"), sent->state, seal(sent),
+            OLO_TEST_NOW + apr_time_from_sec(OLO_STATE_TTL_SEC - 1));
+}
+END_TEST
+
+START_TEST(test_state_expired_at_ttl)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_at(OLO_R_STATE_EXPIRED, key_for(SECRET, "state"), sent->state, seal(sent),
+            OLO_TEST_NOW + apr_time_from_sec(OLO_STATE_TTL_SEC));
+}
+END_TEST
+
+START_TEST(test_state_expired_by_one_second)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_at(OLO_R_STATE_EXPIRED, key_for(SECRET, "state"), sent->state, seal(sent),
+            OLO_TEST_NOW + apr_time_from_sec(OLO_STATE_TTL_SEC + 1));
+}
+END_TEST
+
+START_TEST(test_state_from_the_future_refused)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    open_at(OLO_OK, key_for(SECRET, "state"), sent->state, seal(sent),
+            OLO_TEST_NOW - apr_time_from_sec(60));
+    open_at(OLO_R_STATE_UNKNOWN, key_for(SECRET, "state"), sent->state, seal(sent),
+            OLO_TEST_NOW - apr_time_from_sec(61));
+}
+END_TEST
+
+START_TEST(test_state_foreign_target_replaced_on_open)
+{
+    olo_pending_t *sent = new_pending("/");
+
+    /* a cookie sealed by an older or buggy writer still cannot redirect elsewhere */
+    sent->target = "//evil.example";
+    ck_assert_str_eq(open_now(OLO_OK, sent->state, seal(sent))->target, "/");
+}
+END_TEST
+
+START_TEST(test_state_seal_refuses_incomplete)
+{
+    olo_pending_t *sent = new_pending("/");
+    const char *value = "unchanged";
+    const olo_seal_key_t *key = key_for(SECRET, "state");
+
+    sent->verifier = NULL;
+    ck_assert_int_ne(olo_state_seal(&value, olo_test_pool, key, sent), APR_SUCCESS);
+    ck_assert_ptr_null(value);
+    sent->state = "bad state";
+    ck_assert_int_ne(olo_state_seal(&value, olo_test_pool, key, sent), APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_state_sealed_wrong_shape_refused)
+{
+    olo_pending_t *sent = new_pending("/");
+    const char *name = olo_state_cookie_name(olo_test_pool, sent->state);
+    const char *json = apr_psprintf(olo_test_pool, "{\"s\":\"%s\",\"n\":\"x\",\"t\":\"/\","
+                                    "\"c\":1700000000}", sent->state);   /* no "v" */
+    const char *value = NULL;
+
+    ck_assert_int_eq(olo_seal(&value, olo_test_pool, key_for(SECRET, "state"), name,
+                              (const unsigned char *)json, strlen(json)),
+                     APR_SUCCESS);
+    open_now(OLO_R_STATE_UNKNOWN, sent->state, value);
+    ck_assert_int_eq(olo_seal(&value, olo_test_pool, key_for(SECRET, "state"), name,
+                              (const unsigned char *)"[1", 2),
+                     APR_SUCCESS);
+    open_now(OLO_R_STATE_UNKNOWN, sent->state, value);
+}
+END_TEST
+
+Suite *olo_suite_state(void)
+{
+    Suite *s = suite_create("state");
+    TCase *make = tcase_create("new");
+    TCase *cookie = tcase_create("cookie");
+
+    olo_test_add_pool_fixture(make);
+    tcase_add_test(make, test_state_new_makes_fresh_secrets);
+    tcase_add_test(make, test_state_new_fails_with_source);
+    tcase_add_test(make, test_state_new_refuses_foreign_target);
+    tcase_add_test(make, test_state_well_formed);
+    tcase_add_test(make, test_state_cookie_name);
+    suite_add_tcase(s, make);
+
+    olo_test_add_pool_fixture(cookie);
+    tcase_add_test(cookie, test_state_round_trip);
+    tcase_add_test(cookie, test_state_tampered_cookie_refused);
+    tcase_add_test(cookie, test_state_cookie_of_another_state_refused);
+    tcase_add_test(cookie, test_state_other_secret_refused);
+    tcase_add_test(cookie, test_state_session_key_refused);
+    tcase_add_test(cookie, test_state_missing_or_garbage_value_refused);
+    tcase_add_test(cookie, test_state_malformed_state_refused);
+    tcase_add_test(cookie, test_state_valid_one_second_before_ttl);
+    tcase_add_test(cookie, test_state_expired_at_ttl);
+    tcase_add_test(cookie, test_state_expired_by_one_second);
+    tcase_add_test(cookie, test_state_from_the_future_refused);
+    tcase_add_test(cookie, test_state_foreign_target_replaced_on_open);
+    tcase_add_test(cookie, test_state_seal_refuses_incomplete);
+    tcase_add_test(cookie, test_state_sealed_wrong_shape_refused);
+    suite_add_tcase(s, cookie);
+    return s;
+}
