@@ -41,7 +41,7 @@ module: .deps.stamp
 	$(MAKE) -f Makefile.apxs
 
 tests/unit/suites.inc: $(UNIT_SRCS)
-	@grep -ho 'Suite \*olo_suite_[a-z0-9_]*' $(UNIT_SRCS) | sed 's/Suite \*olo_suite_\(.*\)/OLO_SUITE(\1)/' > $@
+	@grep -ho 'Suite \*olo_suite_[a-z0-9_]\+' $(UNIT_SRCS) | sed 's/Suite \*olo_suite_\(.*\)/OLO_SUITE(\1)/' > $@
 
 tests/unit/run: .deps.stamp tests/unit/suites.inc $(PURE_SRCS) $(UNIT_SRCS) $(wildcard jwt/*.h auth/*.h tests/unit/*.h)
 	$(CC) $(UNIT_CFLAGS) $(APR_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ \

@@ -17,11 +17,11 @@
 #include <util_cfgtree.h>
 #include <util_mutex.h>
 #include <apr_strings.h>
-#include <jansson.h>
 
 #include "auth/olo_config.h"
 #include "auth/olo_cookie.h"
 #include "auth/olo_login.h"
+#include "auth/olo_page.h"
 #include "auth/olo_rand.h"
 #include "auth/olo_url.h"
 #include "jwt/olo_seal.h"
@@ -599,66 +599,20 @@ static int olo_send(request_rec *r, int status, const char *content_type, const 
     return DONE;
 }
 
-static const char *olo_page_title(int status)
-{
-    switch (status) {
-    case HTTP_BAD_REQUEST:
-        return "Login could not be completed";
-    case HTTP_UNAUTHORIZED:
-        return "Login required";
-    case HTTP_FORBIDDEN:
-        return "Access denied";
-    case HTTP_BAD_GATEWAY:
-    case HTTP_SERVICE_UNAVAILABLE:
-    case HTTP_GATEWAY_TIME_OUT:
-        return "Login service unavailable";
-    default:
-        return "Login error";
-    }
-}
-
-static int olo_send_html_error(olo_req_t *req, int status, olo_reason_t reason)
-{
-    request_rec *r = req->r;
-    const char *title = olo_page_title(status);
-    const char *retry = ap_escape_html(r->pool, req->conf->login_path);
-    const char *body = apr_psprintf(
-        r->pool,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width\"><title>%s</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;"
-        "padding:0 1em;color:#222}h1{font-size:1.4em}code{color:#666}</style></head>\n"
-        "<body><h1>%s</h1><p>%s</p><p><a href=\"%s\">Sign in again</a></p>"
-        "<p><code>%d %s</code></p></body></html>\n",
-        title, title, ap_escape_html(r->pool, olo_reason_text(reason)), retry, status,
-        olo_reason_name(reason));
-    return olo_send(r, status, "text/html; charset=utf-8", body);
-}
-
-static int olo_send_json_error(olo_req_t *req, int status, olo_reason_t reason)
-{
-    json_t *obj = json_pack("{s:s, s:s}", "error", olo_reason_name(reason), "message",
-                            olo_reason_text(reason));
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    const char *body = apr_pstrcat(req->r->pool, text ? text : "{}", "\n", NULL);
-    free(text);
-    json_decref(obj);
-    return olo_send(req->r, status, "application/json", body);
-}
-
 /* The one way an error leaves the module: HTML for browsers, JSON for everything else. */
 static int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
 {
+    request_rec *r = req->r;
     if (status == HTTP_UNAUTHORIZED) {
-        apr_table_setn(req->r->err_headers_out, "WWW-Authenticate",
-                       apr_psprintf(req->r->pool, "Bearer realm=\"%s\", error=\"%s\"",
-                                    OLO_AUTH_TYPE, reason == OLO_OK ? "login_required"
-                                                                    : olo_reason_name(reason)));
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\"", OLO_AUTH_TYPE,
+                                    olo_reason_name(reason)));
     }
-    if (olo_is_browser(req->r)) {
-        return olo_send_html_error(req, status, reason);
+    if (olo_is_browser(r)) {
+        return olo_send(r, status, "text/html; charset=utf-8",
+                        olo_page_html(r->pool, status, reason, req->conf->login_path));
     }
-    return olo_send_json_error(req, status, reason);
+    return olo_send(r, status, "application/json", olo_page_json(r->pool, reason));
 }
 
 static int olo_send_redirect(request_rec *r, const char *location)

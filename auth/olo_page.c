@@ -1,0 +1,72 @@
+/* Error pages. Kept free of httpd so their escaping is unit-tested. */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <jansson.h>
+#include "olo_page.h"
+
+const char *olo_page_title(int status)
+{
+    switch (status) {
+    case 400:
+        return "Login could not be completed";
+    case 401:
+        return "Login required";
+    case 403:
+        return "Access denied";
+    case 502:
+    case 503:
+    case 504:
+        return "Login service unavailable";
+    default:
+        return "Login error";
+    }
+}
+
+const char *olo_page_escape(apr_pool_t *p, const char *s)
+{
+    apr_size_t extra = 0;
+    for (const char *c = s; *c; c++) {
+        extra += strchr("&<>\"'", *c) ? 5 : 0;
+    }
+    char *out = apr_palloc(p, strlen(s) + extra + 1);
+    char *o = out;
+    for (const char *c = s; *c; c++) {
+        const char *entity = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;"
+                           : *c == '"' ? "&quot;" : *c == '\'' ? "&#39;" : NULL;
+        if (entity) {
+            o = stpcpy(o, entity);
+        }
+        else {
+            *o++ = *c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *olo_page_html(apr_pool_t *p, int status, olo_reason_t reason, const char *retry_href)
+{
+    const char *title = olo_page_title(status);
+    return apr_psprintf(
+        p,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width\"><title>%s</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;"
+        "padding:0 1em;color:#222}h1{font-size:1.4em}code{color:#666}</style></head>\n"
+        "<body><h1>%s</h1><p>%s</p><p><a href=\"%s\">Sign in again</a></p>"
+        "<p><code>%d %s</code></p></body></html>\n",
+        title, title, olo_page_escape(p, olo_reason_text(reason)),
+        olo_page_escape(p, retry_href), status, olo_reason_name(reason));
+}
+
+const char *olo_page_json(apr_pool_t *p, olo_reason_t reason)
+{
+    json_t *obj = json_pack("{s:s, s:s}", "error", olo_reason_name(reason), "message",
+                            olo_reason_text(reason));
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    const char *body = apr_pstrcat(p, text ? text : "{}", "\n", NULL);
+    free(text);
+    json_decref(obj);
+    return body;
+}
