@@ -903,6 +903,16 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
             apr_table_setn(r->subprocess_env, fields[i].env, fields[i].value);
         }
     }
+    if (req->cookies) {
+        static const char *const own[] = {OLO_SESSION_COOKIE, OLO_STATE_COOKIE_PREFIX, NULL};
+        const char *rest = olo_cookie_without(r->pool, req->cookies, own);
+        if (rest) {
+            apr_table_setn(r->headers_in, "Cookie", rest);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Cookie");
+        }
+    }
     if (session->id_token && olo_config_dir_forward_id_token(req->dconf)) {
         apr_table_setn(r->headers_in, "Authorization",
                        apr_pstrcat(r->pool, "Bearer ", session->id_token, NULL));

@@ -112,3 +112,41 @@ const char *olo_cookie_format(apr_pool_t *p, const char *name, const char *value
                        attrs->same_site ? "; SameSite=" : "",
                        attrs->same_site ? attrs->same_site : "", NULL);
 }
+
+/* True when the pair's name starts with any of the NULL-terminated prefixes. */
+static int olo_cookie_has_prefix(const olo_cookie_pair_t *pair, const char *const *prefixes)
+{
+    for (; *prefixes; prefixes++) {
+        apr_size_t len = strlen(*prefixes);
+        if (pair->name_len >= len && memcmp(pair->name, *prefixes, len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *const *prefixes)
+{
+    char *out = apr_palloc(p, strlen(header) + 1);
+    char *o = out;
+    olo_cookie_pair_t pair;
+    const char *s = header;
+
+    while (s != NULL) {
+        const char *start = s;
+        s = olo_cookie_next(&pair, s);
+        if (pair.name == NULL || pair.name_len == 0 || olo_cookie_has_prefix(&pair, prefixes)) {
+            continue;
+        }
+        apr_size_t len = (apr_size_t)((s ? s - 1 : start + strlen(start)) - start);
+        const char *kept = NULL;
+        olo_cookie_trim(&kept, &len, start, start + len);
+        if (o != out) {
+            o = stpcpy(o, "; ");
+        }
+        memcpy(o, kept, len);
+        o += len;
+    }
+    *o = '\0';
+    return (o != out) ? out : NULL;
+}

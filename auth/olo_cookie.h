@@ -32,4 +32,11 @@ apr_array_header_t *olo_cookie_names(apr_pool_t *p, const char *header, const ch
 const char *olo_cookie_format(apr_pool_t *p, const char *name, const char *value,
                               const olo_cookie_attrs_t *attrs);
 
+/**
+ * The Cookie header without the cookies whose names start with one of `prefixes`
+ * (NULL-terminated), joined with "; "; NULL when none remain. The module's own sealed cookies
+ * are of no use to the backend and need not travel further than httpd.
+ */
+const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *const *prefixes);
+
 #endif

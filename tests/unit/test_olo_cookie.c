@@ -157,6 +157,31 @@ START_TEST(test_cookie_format_defaults)
 }
 END_TEST
 
+
+static const char *const own_prefixes[] = {"olo_session", "olo_state_", NULL};
+
+START_TEST(test_cookie_without_drops_own_cookies_keeps_others)
+{
+    const char *h = "app=1; olo_session=SEALED; olo_state_abc=X;theme=dark , olo_state_d=Y";
+    ck_assert_str_eq(olo_cookie_without(olo_test_pool, h, own_prefixes), "app=1; theme=dark");
+}
+END_TEST
+
+START_TEST(test_cookie_without_only_own_cookies_is_null)
+{
+    ck_assert_ptr_null(olo_cookie_without(olo_test_pool, "olo_session=a; olo_state_x=b",
+                                          own_prefixes));
+    ck_assert_ptr_null(olo_cookie_without(olo_test_pool, "", own_prefixes));
+}
+END_TEST
+
+START_TEST(test_cookie_without_keeps_lookalike_names)
+{
+    ck_assert_str_eq(olo_cookie_without(olo_test_pool, "xolo_session=1;olo_sess=2", own_prefixes),
+                     "xolo_session=1; olo_sess=2");
+}
+END_TEST
+
 Suite *olo_suite_cookie(void)
 {
     Suite *s = suite_create("cookie");
@@ -184,6 +209,9 @@ Suite *olo_suite_cookie(void)
     tcase_add_test(format, test_cookie_format_browser_session_cookie);
     tcase_add_test(format, test_cookie_format_delete);
     tcase_add_test(format, test_cookie_format_defaults);
+    tcase_add_test(format, test_cookie_without_drops_own_cookies_keeps_others);
+    tcase_add_test(format, test_cookie_without_only_own_cookies_is_null);
+    tcase_add_test(format, test_cookie_without_keeps_lookalike_names);
     suite_add_tcase(s, format);
     return s;
 }
