@@ -639,38 +639,13 @@ static int olo_provider_status(olo_reason_t reason)
  * Login start
  */
 
-/* Drops the oldest pending logins (and any that no longer open) so at most `keep` remain. */
-static void olo_state_prune(olo_req_t *req, int keep)
+/* Drops pending logins that are stale or beyond the cap before adding one more. */
+static void olo_state_prune(olo_req_t *req)
 {
-    apr_pool_t *p = req->r->pool;
-    apr_array_header_t *names = olo_cookie_names(p, req->cookies, OLO_STATE_COOKIE_PREFIX);
-    apr_time_t now = apr_time_now();
-    int alive = names->nelts;
-    while (alive > keep) {
-        int oldest = -1;
-        apr_time_t oldest_time = 0;
-        for (int i = 0; i < names->nelts; i++) {
-            const char *name = APR_ARRAY_IDX(names, i, const char *);
-            olo_pending_t *pending = NULL;
-            olo_reason_t reason;
-            if (!name) {
-                continue;
-            }
-            const char *state = name + strlen(OLO_STATE_COOKIE_PREFIX);
-            const char *value = olo_cookie_get(p, req->cookies, name);
-            if (olo_state_open(&pending, &reason, p, req->rt->state_key, state, value, now)
-                != APR_SUCCESS) {
-                oldest = i;
-                break;
-            }
-            if (oldest < 0 || pending->created < oldest_time) {
-                oldest = i;
-                oldest_time = pending->created;
-            }
-        }
-        olo_set_cookie(req, APR_ARRAY_IDX(names, oldest, const char *), "", 0);
-        APR_ARRAY_IDX(names, oldest, const char *) = NULL;
-        alive--;
+    apr_array_header_t *stale = olo_state_stale(req->r->pool, req->rt->state_key, req->cookies,
+                                                OLO_STATE_MAX_PENDING - 1, apr_time_now());
+    for (int i = 0; i < stale->nelts; i++) {
+        olo_set_cookie(req, APR_ARRAY_IDX(stale, i, const char *), "", 0);
     }
 }
 
@@ -695,7 +670,7 @@ static int olo_login_begin(olo_req_t *req, const char *target)
                       "login cannot start: could not create the state cookie");
         return olo_send(r, HTTP_INTERNAL_SERVER_ERROR, "text/plain", "internal error\n");
     }
-    olo_state_prune(req, OLO_STATE_MAX_PENDING - 1);
+    olo_state_prune(req);
     olo_set_cookie(req, olo_state_cookie_name(r->pool, pending->state), sealed,
                    OLO_STATE_TTL_SEC);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00012)

@@ -1,9 +1,11 @@
 /* Pending logins: state (CSRF, RFC 6749 10.12), nonce (ID token replay, OIDC Core 3.1.2.1) and
  * PKCE verifier (code injection, RFC 7636) travel sealed in a cookie named after the state. */
+#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include <apr_strings.h>
 #include "olo_state.h"
+#include "olo_cookie.h"
 #include "olo_pkce.h"
 #include "olo_url.h"
 #include "../jwt/olo_b64.h"
@@ -170,4 +172,42 @@ cleanup:
     }
     *ppending = (rv == APR_SUCCESS) ? pending : NULL;
     return rv;
+}
+
+typedef struct olo_state_entry_t {
+    const char *name;
+    apr_time_t created;
+} olo_state_entry_t;
+
+static int olo_state_entry_cmp(const void *a, const void *b)
+{
+    apr_time_t ta = ((const olo_state_entry_t *)a)->created;
+    apr_time_t tb = ((const olo_state_entry_t *)b)->created;
+    return (ta > tb) - (ta < tb);
+}
+
+apr_array_header_t *olo_state_stale(apr_pool_t *p, const olo_seal_key_t *key,
+                                    const char *cookie_header, int keep, apr_time_t now)
+{
+    apr_array_header_t *names = olo_cookie_names(p, cookie_header, OLO_STATE_COOKIE_PREFIX);
+    apr_array_header_t *stale = apr_array_make(p, 2, sizeof(const char *));
+    apr_array_header_t *alive = apr_array_make(p, names->nelts, sizeof(olo_state_entry_t));
+
+    for (int i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        const char *state = name + strlen(OLO_STATE_COOKIE_PREFIX);
+        olo_pending_t *pending = NULL;
+        if (olo_state_open(&pending, NULL, p, key, state, olo_cookie_get(p, cookie_header, name),
+                           now) == APR_SUCCESS) {
+            APR_ARRAY_PUSH(alive, olo_state_entry_t) = (olo_state_entry_t){name, pending->created};
+        }
+        else {
+            APR_ARRAY_PUSH(stale, const char *) = name;
+        }
+    }
+    qsort(alive->elts, alive->nelts, sizeof(olo_state_entry_t), olo_state_entry_cmp);
+    for (int i = 0; i < alive->nelts - keep; i++) {
+        APR_ARRAY_PUSH(stale, const char *) = APR_ARRAY_IDX(alive, i, olo_state_entry_t).name;
+    }
+    return stale;
 }

@@ -2,6 +2,7 @@
 #define OLO_STATE_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 #include "olo_rand.h"
 #include "../jwt/olo_reason.h"
@@ -49,5 +50,13 @@ apr_status_t olo_state_seal(const char **pvalue, apr_pool_t *p, const olo_seal_k
 apr_status_t olo_state_open(olo_pending_t **ppending, olo_reason_t *preason, apr_pool_t *p,
                             const olo_seal_key_t *key, const char *state, const char *value,
                             apr_time_t now);
+
+/**
+ * Names of the pending-login cookies in cookie_header the browser should drop: those that no
+ * longer open (tampered, expired, other secret) and the oldest beyond `keep` valid ones, so a
+ * browser that starts many logins never carries more than OLO_STATE_MAX_PENDING of them.
+ */
+apr_array_header_t *olo_state_stale(apr_pool_t *p, const olo_seal_key_t *key,
+                                    const char *cookie_header, int keep, apr_time_t now);
 
 #endif

@@ -266,6 +266,71 @@ START_TEST(test_state_sealed_wrong_shape_refused)
 }
 END_TEST
 
+
+/* A Cookie header holding the pending logins created at the given second offsets. */
+static const char *header_with(apr_array_header_t *names, const int *ages, int n)
+{
+    const char *header = "app=1";
+    for (int i = 0; i < n; i++) {
+        olo_pending_t *pending = NULL;
+        ck_assert_int_eq(olo_state_new(&pending, olo_test_pool, olo_test_rand, "/",
+                                       OLO_TEST_NOW - apr_time_from_sec(ages[i])), APR_SUCCESS);
+        const char *name = olo_state_cookie_name(olo_test_pool, pending->state);
+        APR_ARRAY_PUSH(names, const char *) = name;
+        header = apr_pstrcat(olo_test_pool, header, "; ", name, "=", seal(pending), NULL);
+    }
+    return header;
+}
+
+static int contains(apr_array_header_t *list, const char *name)
+{
+    for (int i = 0; i < list->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(list, i, const char *), name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+START_TEST(test_state_stale_drops_oldest_beyond_keep)
+{
+    apr_array_header_t *names = apr_array_make(olo_test_pool, 4, sizeof(const char *));
+    const int ages[] = {30, 90, 10, 60};
+    const char *header = header_with(names, ages, 4);
+    apr_array_header_t *stale = olo_state_stale(olo_test_pool, key_for(SECRET, "state"), header, 2,
+                                                OLO_TEST_NOW);
+    ck_assert_int_eq(stale->nelts, 2);
+    ck_assert(contains(stale, APR_ARRAY_IDX(names, 1, const char *)));   /* 90 s old */
+    ck_assert(contains(stale, APR_ARRAY_IDX(names, 3, const char *)));   /* 60 s old */
+}
+END_TEST
+
+START_TEST(test_state_stale_drops_expired_and_garbage)
+{
+    apr_array_header_t *names = apr_array_make(olo_test_pool, 4, sizeof(const char *));
+    const int ages[] = {OLO_STATE_TTL_SEC + 1, 5};
+    const char *header = apr_pstrcat(olo_test_pool, header_with(names, ages, 2),
+                                     "; olo_state_garbage=xyz", NULL);
+    apr_array_header_t *stale = olo_state_stale(olo_test_pool, key_for(SECRET, "state"), header,
+                                                OLO_STATE_MAX_PENDING, OLO_TEST_NOW);
+    ck_assert_int_eq(stale->nelts, 2);
+    ck_assert(contains(stale, APR_ARRAY_IDX(names, 0, const char *)));
+    ck_assert(contains(stale, "olo_state_garbage"));
+}
+END_TEST
+
+START_TEST(test_state_stale_none_when_within_cap)
+{
+    apr_array_header_t *names = apr_array_make(olo_test_pool, 4, sizeof(const char *));
+    const int ages[] = {1, 2};
+    apr_array_header_t *stale = olo_state_stale(olo_test_pool, key_for(SECRET, "state"),
+                                                header_with(names, ages, 2), 7, OLO_TEST_NOW);
+    ck_assert_int_eq(stale->nelts, 0);
+    ck_assert_int_eq(olo_state_stale(olo_test_pool, key_for(SECRET, "state"), NULL, 7,
+                                     OLO_TEST_NOW)->nelts, 0);
+}
+END_TEST
+
 Suite *olo_suite_state(void)
 {
     Suite *s = suite_create("state");
@@ -295,6 +360,9 @@ Suite *olo_suite_state(void)
     tcase_add_test(cookie, test_state_foreign_target_replaced_on_open);
     tcase_add_test(cookie, test_state_seal_refuses_incomplete);
     tcase_add_test(cookie, test_state_sealed_wrong_shape_refused);
+    tcase_add_test(cookie, test_state_stale_drops_oldest_beyond_keep);
+    tcase_add_test(cookie, test_state_stale_drops_expired_and_garbage);
+    tcase_add_test(cookie, test_state_stale_none_when_within_cap);
     suite_add_tcase(s, cookie);
     return s;
 }
