@@ -1,0 +1,409 @@
+/* jwt/olo_claims: one test per ID token rule (OIDC Core 3.1.3.7), against a fixed clock. */
+#include "olo_test.h"
+#include "../../jwt/olo_claims.h"
+
+#define ISS    "https://example.onelogin.com/oidc/2"
+#define CLIENT "client-123"
+#define NOW_S  ((json_int_t)apr_time_sec(OLO_TEST_NOW))
+#define SKEW_S 60
+
+static const olo_expect_t want = {
+    .issuer = ISS,
+    .client_id = CLIENT,
+    .nonce = "n-0S6_WzA2Mj",
+    .skew = apr_time_from_sec(SKEW_S),
+    .max_age = apr_time_from_sec(3600),
+};
+
+static apr_status_t claims_free(void *json)
+{
+    json_decref(json);
+    return APR_SUCCESS;
+}
+
+/* A token that passes every rule; each test breaks exactly one thing. */
+static json_t *good_claims(void)
+{
+    json_t *c = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "iss", ISS, "sub", "248289761001",
+                          "aud", CLIENT, "exp", NOW_S + 300, "iat", NOW_S - 10, "nonce",
+                          want.nonce);
+
+    apr_pool_cleanup_register(olo_test_pool, c, claims_free, apr_pool_cleanup_null);
+    return c;
+}
+
+static json_t *parse(const char *text)
+{
+    json_t *c = json_loads(text, 0, NULL);
+
+    ck_assert_ptr_nonnull(c);
+    apr_pool_cleanup_register(olo_test_pool, c, claims_free, apr_pool_cleanup_null);
+    return c;
+}
+
+static olo_reason_t check(json_t *c, const olo_expect_t *w)
+{
+    olo_reason_t reason = OLO_R__COUNT;
+    apr_status_t rv = olo_claims_check(&reason, c, w, OLO_TEST_NOW);
+
+    ck_assert_int_eq(rv, reason == OLO_OK ? APR_SUCCESS : APR_EGENERAL);
+    return reason;
+}
+
+START_TEST(good_token_accepted)
+{
+    ck_assert_int_eq(check(good_claims(), &want), OLO_OK);
+}
+END_TEST
+
+START_TEST(exp_expired_by_one_second_beyond_skew)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "exp", json_integer(NOW_S - SKEW_S - 1));
+    ck_assert_int_eq(check(c, &want), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(exp_at_skew_boundary_refused)
+{
+    json_t *c = good_claims();
+
+    /* exp must be strictly after now - skew. */
+    json_object_set_new(c, "exp", json_integer(NOW_S - SKEW_S));
+    ck_assert_int_eq(check(c, &want), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(exp_within_skew_accepted)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "exp", json_integer(NOW_S - SKEW_S + 1));
+    ck_assert_int_eq(check(c, &want), OLO_OK);
+}
+END_TEST
+
+START_TEST(exp_as_real_seconds_accepted)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "exp", json_real((double)NOW_S + 0.5));
+    ck_assert_int_eq(check(c, &want), OLO_OK);
+    json_object_set_new(c, "exp", json_real((double)(NOW_S - SKEW_S) - 0.5));
+    ck_assert_int_eq(check(c, &want), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(exp_missing_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_del(c, "exp");
+    ck_assert_int_eq(check(c, &want), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(exp_not_a_number_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "exp", json_string("99999999999"));
+    ck_assert_int_eq(check(c, &want), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(iat_in_the_future_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "iat", json_integer(NOW_S + SKEW_S + 1));
+    ck_assert_int_eq(check(c, &want), OLO_R_IAT_INVALID);
+    json_object_set_new(c, "iat", json_integer(NOW_S + SKEW_S));
+    ck_assert_int_eq(check(c, &want), OLO_OK);
+}
+END_TEST
+
+START_TEST(iat_too_old_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "iat", json_integer(NOW_S - 3600 - SKEW_S - 1));
+    ck_assert_int_eq(check(c, &want), OLO_R_IAT_INVALID);
+    json_object_set_new(c, "iat", json_integer(NOW_S - 3600 - SKEW_S));
+    ck_assert_int_eq(check(c, &want), OLO_OK);
+}
+END_TEST
+
+START_TEST(iat_old_accepted_without_max_age)
+{
+    olo_expect_t w = want;
+    json_t *c = good_claims();
+
+    w.max_age = 0;
+    json_object_set_new(c, "iat", json_integer(NOW_S - 86400 * 365));
+    ck_assert_int_eq(check(c, &w), OLO_OK);
+}
+END_TEST
+
+START_TEST(iat_missing_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_del(c, "iat");
+    ck_assert_int_eq(check(c, &want), OLO_R_IAT_INVALID);
+}
+END_TEST
+
+START_TEST(nbf_in_the_future_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "nbf", json_integer(NOW_S + SKEW_S + 1));
+    ck_assert_int_eq(check(c, &want), OLO_R_NBF_FUTURE);
+    json_object_set_new(c, "nbf", json_integer(NOW_S + SKEW_S));
+    ck_assert_int_eq(check(c, &want), OLO_OK);
+}
+END_TEST
+
+START_TEST(nbf_not_a_number_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "nbf", json_string("yesterday"));
+    ck_assert_int_eq(check(c, &want), OLO_R_NBF_FUTURE);
+}
+END_TEST
+
+START_TEST(iss_wrong_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "iss", json_string(ISS "/"));
+    ck_assert_int_eq(check(c, &want), OLO_R_ISS_MISMATCH);
+    json_object_del(c, "iss");
+    ck_assert_int_eq(check(c, &want), OLO_R_ISS_MISMATCH);
+}
+END_TEST
+
+START_TEST(aud_wrong_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "aud", json_string("client-456"));
+    ck_assert_int_eq(check(c, &want), OLO_R_AUD_MISMATCH);
+    json_object_set_new(c, "aud", json_pack("[s]", "client-456"));
+    ck_assert_int_eq(check(c, &want), OLO_R_AUD_MISMATCH);
+}
+END_TEST
+
+START_TEST(aud_missing_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_del(c, "aud");
+    ck_assert_int_eq(check(c, &want), OLO_R_AUD_MISMATCH);
+}
+END_TEST
+
+START_TEST(aud_array_containing_client_with_azp_accepted)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "aud", json_pack("[s, s]", "other-api", CLIENT));
+    json_object_set_new(c, "azp", json_string(CLIENT));
+    ck_assert_int_eq(check(c, &want), OLO_OK);
+}
+END_TEST
+
+START_TEST(aud_single_entry_array_without_azp_accepted)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "aud", json_pack("[s]", CLIENT));
+    ck_assert_int_eq(check(c, &want), OLO_OK);
+}
+END_TEST
+
+START_TEST(aud_array_without_azp_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "aud", json_pack("[s, s]", CLIENT, "other-api"));
+    ck_assert_int_eq(check(c, &want), OLO_R_AZP_MISMATCH);
+}
+END_TEST
+
+START_TEST(azp_wrong_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "azp", json_string("client-456"));
+    ck_assert_int_eq(check(c, &want), OLO_R_AZP_MISMATCH);
+}
+END_TEST
+
+START_TEST(nonce_mismatch_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "nonce", json_string("n-other"));
+    ck_assert_int_eq(check(c, &want), OLO_R_NONCE_MISMATCH);
+}
+END_TEST
+
+START_TEST(nonce_missing_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_del(c, "nonce");
+    ck_assert_int_eq(check(c, &want), OLO_R_NONCE_MISMATCH);
+}
+END_TEST
+
+START_TEST(nonce_not_checked_when_not_expected)
+{
+    olo_expect_t w = want;
+    json_t *c = good_claims();
+
+    w.nonce = NULL;
+    json_object_set_new(c, "nonce", json_string("anything"));
+    ck_assert_int_eq(check(c, &w), OLO_OK);
+}
+END_TEST
+
+START_TEST(sub_missing_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_del(c, "sub");
+    ck_assert_int_eq(check(c, &want), OLO_R_SUB_MISSING);
+}
+END_TEST
+
+START_TEST(sub_empty_refused)
+{
+    json_t *c = good_claims();
+
+    json_object_set_new(c, "sub", json_string(""));
+    ck_assert_int_eq(check(c, &want), OLO_R_SUB_MISSING);
+    json_object_set_new(c, "sub", json_integer(42));
+    ck_assert_int_eq(check(c, &want), OLO_R_SUB_MISSING);
+}
+END_TEST
+
+START_TEST(first_failure_in_documented_order)
+{
+    json_t *c = good_claims();
+
+    json_object_del(c, "sub");
+    json_object_set_new(c, "nonce", json_string("n-other"));
+    json_object_set_new(c, "exp", json_integer(0));
+    ck_assert_int_eq(check(c, &want), OLO_R_EXPIRED);
+    json_object_set_new(c, "aud", json_string("client-456"));
+    ck_assert_int_eq(check(c, &want), OLO_R_AUD_MISMATCH);
+    json_object_set_new(c, "iss", json_string("https://evil.example"));
+    ck_assert_int_eq(check(c, &want), OLO_R_ISS_MISMATCH);
+}
+END_TEST
+
+START_TEST(claims_not_an_object_refused)
+{
+    ck_assert_int_eq(check(parse("[1, 2]"), &want), OLO_R_TOKEN_MALFORMED);
+    ck_assert_int_eq(check(NULL, &want), OLO_R_TOKEN_MALFORMED);
+}
+END_TEST
+
+START_TEST(string_returns_only_strings)
+{
+    json_t *c = parse("{\"email\": \"a@example.com\", \"n\": 1}");
+
+    ck_assert_str_eq(olo_claims_string(c, "email"), "a@example.com");
+    ck_assert_ptr_null(olo_claims_string(c, "n"));
+    ck_assert_ptr_null(olo_claims_string(c, "missing"));
+}
+END_TEST
+
+START_TEST(text_joins_arrays_with_commas)
+{
+    json_t *c = parse("{\"groups\": [\"admins\", \"dev ops\", \"x\"], \"one\": [\"solo\"],"
+                      " \"none\": [], \"mixed\": [\"a\", 1]}");
+
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "groups"), "admins,dev ops,x");
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "one"), "solo");
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "none"), "");
+    ck_assert_ptr_null(olo_claims_text(olo_test_pool, c, "mixed"));
+}
+END_TEST
+
+START_TEST(text_prints_scalars)
+{
+    json_t *c = parse("{\"s\": \"v\", \"i\": 1700000000, \"r\": 1.5, \"t\": true, \"f\": false,"
+                      " \"z\": null, \"o\": {\"a\": 1}}");
+
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "s"), "v");
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "i"), "1700000000");
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "r"), "1.5");
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "t"), "true");
+    ck_assert_str_eq(olo_claims_text(olo_test_pool, c, "f"), "false");
+    ck_assert_ptr_null(olo_claims_text(olo_test_pool, c, "z"));
+    ck_assert_ptr_null(olo_claims_text(olo_test_pool, c, "o"));
+    ck_assert_ptr_null(olo_claims_text(olo_test_pool, c, "missing"));
+}
+END_TEST
+
+START_TEST(match_string_and_array_membership)
+{
+    json_t *c = parse("{\"role\": \"admin\", \"groups\": [\"dev\", 7, \"ops\"]}");
+
+    ck_assert(olo_claims_match(c, "role", "admin"));
+    ck_assert(!olo_claims_match(c, "role", "Admin"));
+    ck_assert(!olo_claims_match(c, "role", "adm"));
+    ck_assert(olo_claims_match(c, "groups", "ops"));
+    ck_assert(!olo_claims_match(c, "groups", "7"));
+    ck_assert(!olo_claims_match(c, "groups", "qa"));
+    ck_assert(!olo_claims_match(c, "missing", "admin"));
+    ck_assert(!olo_claims_match(c, "role", NULL));
+}
+END_TEST
+
+Suite *olo_suite_claims(void)
+{
+    Suite *s = suite_create("olo_claims");
+    TCase *tc = tcase_create("claims");
+
+    olo_test_add_pool_fixture(tc);
+    tcase_add_test(tc, good_token_accepted);
+    tcase_add_test(tc, exp_expired_by_one_second_beyond_skew);
+    tcase_add_test(tc, exp_at_skew_boundary_refused);
+    tcase_add_test(tc, exp_within_skew_accepted);
+    tcase_add_test(tc, exp_as_real_seconds_accepted);
+    tcase_add_test(tc, exp_missing_refused);
+    tcase_add_test(tc, exp_not_a_number_refused);
+    tcase_add_test(tc, iat_in_the_future_refused);
+    tcase_add_test(tc, iat_too_old_refused);
+    tcase_add_test(tc, iat_old_accepted_without_max_age);
+    tcase_add_test(tc, iat_missing_refused);
+    tcase_add_test(tc, nbf_in_the_future_refused);
+    tcase_add_test(tc, nbf_not_a_number_refused);
+    tcase_add_test(tc, iss_wrong_refused);
+    tcase_add_test(tc, aud_wrong_refused);
+    tcase_add_test(tc, aud_missing_refused);
+    tcase_add_test(tc, aud_array_containing_client_with_azp_accepted);
+    tcase_add_test(tc, aud_single_entry_array_without_azp_accepted);
+    tcase_add_test(tc, aud_array_without_azp_refused);
+    tcase_add_test(tc, azp_wrong_refused);
+    tcase_add_test(tc, nonce_mismatch_refused);
+    tcase_add_test(tc, nonce_missing_refused);
+    tcase_add_test(tc, nonce_not_checked_when_not_expected);
+    tcase_add_test(tc, sub_missing_refused);
+    tcase_add_test(tc, sub_empty_refused);
+    tcase_add_test(tc, first_failure_in_documented_order);
+    tcase_add_test(tc, claims_not_an_object_refused);
+    tcase_add_test(tc, string_returns_only_strings);
+    tcase_add_test(tc, text_joins_arrays_with_commas);
+    tcase_add_test(tc, text_prints_scalars);
+    tcase_add_test(tc, match_string_and_array_membership);
+    suite_add_tcase(s, tc);
+    return s;
+}
