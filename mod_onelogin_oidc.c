@@ -604,9 +604,13 @@ static int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
 {
     request_rec *r = req->r;
     if (status == HTTP_UNAUTHORIZED) {
+        /* RFC 6750 3: no error code when no credentials came; invalid_token when they failed. */
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                       apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\"", OLO_AUTH_TYPE,
-                                    olo_reason_name(reason)));
+                       reason == OLO_R_LOGIN_REQUIRED
+                           ? "Bearer realm=\"" OLO_AUTH_TYPE "\""
+                           : apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"invalid_token\", "
+                                          "error_description=\"%s\"", OLO_AUTH_TYPE,
+                                          olo_reason_name(reason)));
     }
     if (olo_is_browser(r)) {
         return olo_send(r, status, "text/html; charset=utf-8",
@@ -692,7 +696,7 @@ static int olo_unauthenticated(olo_req_t *req)
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00013)
                   "no session: answering 401 to a non-browser request");
-    return olo_send_error(req, HTTP_UNAUTHORIZED, OLO_OK);
+    return olo_send_error(req, HTTP_UNAUTHORIZED, OLO_R_LOGIN_REQUIRED);
 }
 
 static int olo_handle_login_path(olo_req_t *req)

@@ -59,6 +59,8 @@ static const olo_reason_entry_t olo_reason_table[OLO_R__COUNT] = {
                                   "Your account lacks the user name this site needs."},
     [OLO_R_CACHE_UNAVAILABLE] = {"cache-unavailable",
                                  "Sign-in is unavailable right now. Please try again later."},
+    [OLO_R_LOGIN_REQUIRED] = {"login-required",
+                              "You need to sign in to see this page."},
 };
 
 /* Out-of-range values come from a corrupted or newer caller; answer with something usable

@@ -34,6 +34,7 @@ typedef enum {
     OLO_R_TOKEN_ENDPOINT_ERROR, /* the token endpoint refused the code */
     OLO_R_USER_CLAIM_MISSING,   /* the RemoteUserClaim is absent from the ID token */
     OLO_R_CACHE_UNAVAILABLE,
+    OLO_R_LOGIN_REQUIRED,       /* no session, and the request cannot follow a login redirect */
     OLO_R__COUNT
 } olo_reason_t;
 
