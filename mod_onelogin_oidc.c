@@ -32,7 +32,7 @@
 #define OLO_AUTH_TYPE "OneLogin"
 #define OLO_MUTEX_TYPE "onelogin-oidc-cache"
 #define OLO_CACHE_NAME "onelogin_oidc"
-#define OLO_CACHE_MAX_VALUE (256 * 1024)
+#define OLO_CACHE_MAX_VALUE (64 * 1024)   /* discovery and JWKS documents are a few KiB */
 #define OLO_HTTP_MAX_BYTES (512 * 1024)
 
 module AP_MODULE_DECLARE_DATA onelogin_oidc_module;
