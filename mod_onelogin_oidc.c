@@ -1,6 +1,6 @@
 /*
  * mod_onelogin_oidc: OpenID Connect login with OneLogin (authorization code + PKCE) for any
- * Location. This file is httpd glue only: directives, hooks, the socache and curl seams, and
+ * Location. This file is httpd glue only: directives, hooks, and
  * turning the outcomes of auth/ into responses and log lines. The logic lives in auth/ and
  * jwt/, which build and are tested without httpd.
  */
@@ -25,26 +25,14 @@
 #include "auth/olo_rand.h"
 #include "auth/olo_url.h"
 #include "jwt/olo_seal.h"
+#include "mod_onelogin_oidc_cache.h"
 
-/* Our own log id range (docs/log-ids.md), in the shape of httpd's APLOGNO. */
-#define OLO_LOGNO(n) "OLO" #n ": "
 
 #define OLO_AUTH_TYPE "OneLogin"
-#define OLO_MUTEX_TYPE "onelogin-oidc-cache"
-#define OLO_CACHE_NAME "onelogin_oidc"
-#define OLO_CACHE_MAX_VALUE (64 * 1024)   /* discovery and JWKS documents are a few KiB */
 #define OLO_HTTP_MAX_BYTES (512 * 1024)
 
 module AP_MODULE_DECLARE_DATA onelogin_oidc_module;
 
-
-/* One socache instance per distinct OneLoginCache value, shared by the servers naming it. */
-typedef struct olo_socache_t {
-    const char *spec;
-    const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
-    server_rec *s;
-} olo_socache_t;
 
 /* What a server derives from its configuration once, at startup. */
 typedef struct olo_runtime_t {
@@ -56,8 +44,6 @@ typedef struct olo_runtime_t {
     const char *redirect_path;
 } olo_runtime_t;
 
-static apr_global_mutex_t *olo_mutex;   /* held around socache calls of non-MT-safe providers */
-static apr_hash_t *olo_socaches;        /* spec -> olo_socache_t, per configuration cycle */
 
 /* ------------------------------------------------------------------------------------------
  * Configuration
@@ -164,27 +150,12 @@ static const char *olo_set_http_timeout(cmd_parms *cmd, void *dc, const char *co
     return olo_cmd_error(cmd, problem);
 }
 
-/* Splits "provider:args" and checks the provider is loaded, so a typo fails `apachectl -t`. */
-static const char *olo_cache_lookup(const ap_socache_provider_t **pprovider, const char **pargs,
-                                    apr_pool_t *p, const char *spec)
-{
-    const char *colon = ap_strchr_c(spec, ':');
-    const char *name = colon ? apr_pstrmemdup(p, spec, colon - spec) : spec;
-    *pargs = colon ? colon + 1 : NULL;
-    *pprovider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION);
-    if (!*pprovider) {
-        return apr_psprintf(p, "unknown socache provider '%s' (is mod_socache_%s loaded, "
-                               "before this directive?)", name, name);
-    }
-    return NULL;
-}
-
 static const char *olo_set_cache(cmd_parms *cmd, void *dc, const char *value)
 {
     const ap_socache_provider_t *provider = NULL;
     const char *args = NULL;
     olo_sconf(cmd->server)->cache = value;
-    return olo_cmd_error(cmd, olo_cache_lookup(&provider, &args, cmd->pool, value));
+    return olo_cmd_error(cmd, olo_socache_lookup(&provider, &args, cmd->pool, value));
 }
 
 static const char *olo_set_unauth(cmd_parms *cmd, void *dc, const char *value)
@@ -289,28 +260,6 @@ static int olo_vhost_uses_authtype(server_rec *s)
     return 0;
 }
 
-static const char *olo_cache_create(olo_socache_t **pcache, apr_pool_t *p, apr_pool_t *ptemp,
-                                    server_rec *s, const char *spec)
-{
-    olo_socache_t *cache = apr_hash_get(olo_socaches, spec, APR_HASH_KEY_STRING);
-    const char *args = NULL;
-    const char *err = NULL;
-    if (!cache) {
-        cache = apr_pcalloc(p, sizeof(*cache));
-        cache->spec = spec;
-        cache->s = s;
-        err = olo_cache_lookup(&cache->provider, &args, p, spec);
-        if (!err) {
-            err = cache->provider->create(&cache->instance, args, ptemp, p);
-        }
-        if (!err) {
-            apr_hash_set(olo_socaches, spec, APR_HASH_KEY_STRING, cache);
-        }
-    }
-    *pcache = err ? NULL : cache;
-    return err ? apr_psprintf(p, "OneLoginCache %s: %s", spec, err) : NULL;
-}
-
 /* Checks one server and derives its runtime; a message naming the directive on failure. */
 static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_rec *s,
                                       int uses_authtype)
@@ -339,7 +288,7 @@ static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_r
     rt->http.baton = &rt->http_opts;
     rt->redirect_path = olo_config_redirect_path(p, conf->redirect_uri);
     conf->runtime = rt;
-    return olo_cache_create(&rt->socache, p, ptemp, s, conf->cache);
+    return olo_socache_get(&rt->socache, p, ptemp, s, conf->cache);
 }
 
 /* Runs before `apachectl -t` reports "Syntax OK", so an incomplete setup fails the test. */
@@ -347,7 +296,7 @@ static int olo_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                             server_rec *main_s)
 {
     int main_uses = olo_tree_uses_authtype(ap_conftree);
-    olo_socaches = apr_hash_make(pconf);
+    olo_socache_reset(pconf);
     for (server_rec *s = main_s; s; s = s->next) {
         int uses = main_uses || (s != main_s && olo_vhost_uses_authtype(s));
         const char *problem = olo_server_prepare(pconf, ptemp, s, uses);
@@ -364,151 +313,22 @@ static int olo_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 
 static int olo_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    return ap_mutex_register(pconf, OLO_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0) == APR_SUCCESS
-               ? OK : HTTP_INTERNAL_SERVER_ERROR;
-}
-
-static apr_status_t olo_cache_destroy(void *data)
-{
-    olo_socache_t *cache = data;
-    cache->provider->destroy(cache->instance, cache->s);
-    return APR_SUCCESS;
+    return olo_socache_pre_config(pconf);
 }
 
 static int olo_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                            server_rec *s)
 {
-    struct ap_socache_hints hints = {64, 2048, 300};
-    int need_mutex = 0;
     if (olo_http_curl_global_init() != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, OLO_LOGNO(00002) "libcurl failed to start");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    for (apr_hash_index_t *hi = apr_hash_first(ptemp, olo_socaches); hi; hi = apr_hash_next(hi)) {
-        olo_socache_t *cache = apr_hash_this_val(hi);
-        apr_status_t rv = cache->provider->init(cache->instance, OLO_CACHE_NAME, &hints, s, pconf);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, OLO_LOGNO(00003)
-                         "OneLoginCache %s: the cache could not be initialised", cache->spec);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        apr_pool_cleanup_register(pconf, cache, olo_cache_destroy, apr_pool_cleanup_null);
-        need_mutex |= (cache->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE);
-    }
-    olo_mutex = NULL;
-    if (need_mutex) {
-        apr_status_t rv = ap_global_mutex_create(&olo_mutex, NULL, OLO_MUTEX_TYPE, NULL, s,
-                                                 pconf, 0);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, OLO_LOGNO(00004)
-                         "could not create the cache mutex");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    return OK;
+    return olo_socache_post_config(pconf, ptemp, s);
 }
 
 static void olo_child_init(apr_pool_t *p, server_rec *s)
 {
-    if (olo_mutex) {
-        apr_status_t rv = apr_global_mutex_child_init(&olo_mutex,
-                                                      apr_global_mutex_lockfile(olo_mutex), p);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OLO_LOGNO(00005)
-                         "could not attach to the cache mutex in this child");
-        }
-    }
-}
-
-/* ------------------------------------------------------------------------------------------
- * The socache seam behind olo_cache_t
- */
-
-typedef struct olo_cache_baton_t {
-    olo_socache_t *socache;
-    server_rec *s;
-} olo_cache_baton_t;
-
-static void olo_cache_lock(void)
-{
-    if (olo_mutex) {
-        apr_global_mutex_lock(olo_mutex);
-    }
-}
-
-static void olo_cache_unlock(void)
-{
-    if (olo_mutex) {
-        apr_global_mutex_unlock(olo_mutex);
-    }
-}
-
-static apr_status_t olo_cache_store(void *baton, apr_pool_t *p, const char *key,
-                                    const char *value, apr_size_t len, apr_time_t expiry)
-{
-    olo_cache_baton_t *b = baton;
-    olo_cache_lock();
-    apr_status_t rv = b->socache->provider->store(b->socache->instance, b->s,
-                                                  (const unsigned char *)key, strlen(key), expiry,
-                                                  (unsigned char *)value, len, p);
-    olo_cache_unlock();
-    return rv;
-}
-
-static apr_status_t olo_cache_retrieve_locked(olo_cache_baton_t *b, apr_pool_t *p,
-                                              const char *key, char **pvalue, apr_size_t *plen)
-{
-    unsigned int len = OLO_CACHE_MAX_VALUE;
-    unsigned char *buf = apr_palloc(p, len + 1);
-    apr_status_t rv = b->socache->provider->retrieve(b->socache->instance, b->s,
-                                                     (const unsigned char *)key, strlen(key),
-                                                     buf, &len, p);
-    if (rv == APR_SUCCESS) {
-        buf[len] = '\0';
-        *pvalue = (char *)buf;
-        *plen = len;
-    }
-    return rv;
-}
-
-static apr_status_t olo_cache_retrieve(void *baton, apr_pool_t *p, const char *key,
-                                       char **pvalue, apr_size_t *plen)
-{
-    olo_cache_lock();
-    apr_status_t rv = olo_cache_retrieve_locked(baton, p, key, pvalue, plen);
-    olo_cache_unlock();
-    return rv;
-}
-
-/* Under the mutex, look-up and store are one step for this machine; across nodes sharing a
- * network cache a tiny race remains, bounded by the state's own single-use cookie. */
-static apr_status_t olo_cache_claim(void *baton, apr_pool_t *p, const char *key,
-                                    apr_time_t expiry)
-{
-    olo_cache_baton_t *b = baton;
-    char *value = NULL;
-    apr_size_t len = 0;
-    olo_cache_lock();
-    apr_status_t rv = olo_cache_retrieve_locked(b, p, key, &value, &len);
-    if (rv == APR_SUCCESS) {
-        rv = APR_EEXIST;
-    }
-    else if (rv == APR_NOTFOUND) {
-        rv = b->socache->provider->store(b->socache->instance, b->s, (const unsigned char *)key,
-                                         strlen(key), expiry, (unsigned char *)"1", 1, p);
-    }
-    olo_cache_unlock();
-    return rv;
-}
-
-static apr_status_t olo_cache_remove(void *baton, apr_pool_t *p, const char *key)
-{
-    olo_cache_baton_t *b = baton;
-    olo_cache_lock();
-    apr_status_t rv = b->socache->provider->remove(b->socache->instance, b->s,
-                                                   (const unsigned char *)key, strlen(key), p);
-    olo_cache_unlock();
-    return rv;
+    olo_socache_child_init(p, s);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -521,7 +341,7 @@ typedef struct olo_req_t {
     olo_dir_conf_t *dconf;
     olo_runtime_t *rt;
     olo_cache_t cache;
-    olo_cache_baton_t cache_baton;
+    olo_socache_baton_t cache_baton;
     olo_provider_t prov;
     olo_client_t client;
     const char *cookies;        /* the Cookie header */
@@ -553,10 +373,7 @@ static void olo_req_prepare_flow(olo_req_t *req)
 {
     request_rec *r = req->r;
     const olo_server_conf_t *conf = req->conf;
-    req->cache_baton.socache = req->rt->socache;
-    req->cache_baton.s = r->server;
-    req->cache = (olo_cache_t){&req->cache_baton, olo_cache_store, olo_cache_retrieve,
-                               olo_cache_claim, olo_cache_remove};
+    olo_socache_bind(&req->cache, &req->cache_baton, req->rt->socache, r->server);
     req->prov = (olo_provider_t){conf->issuer, &req->rt->http, &req->cache,
                                  apr_time_from_sec(conf->metadata_ttl),
                                  apr_time_from_sec(conf->jwks_ttl),

@@ -31,7 +31,7 @@ for struct in olo_server_conf_t olo_dir_conf_t; do
 done
 
 # 3. Log ids: each used once, each registered in docs/log-ids.md.
-ids=$(grep -ohE 'OLO_LOGNO\([0-9]{5}\)' mod_onelogin_oidc.c auth/*.c jwt/*.c 2>/dev/null | grep -oE '[0-9]{5}')
+ids=$(grep -ohE 'OLO_LOGNO\([0-9]{5}\)' mod_onelogin_oidc*.c auth/*.c jwt/*.c 2>/dev/null | grep -oE '[0-9]{5}')
 dups=$(echo "$ids" | sort | uniq -d)
 if [ -n "$dups" ]; then fail "log ids used more than once: $dups"; else pass; fi
 for id in $ids; do

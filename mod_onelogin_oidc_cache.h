@@ -1,0 +1,47 @@
+#ifndef MOD_ONELOGIN_OIDC_CACHE_H
+#define MOD_ONELOGIN_OIDC_CACHE_H
+
+/* httpd glue for shared state: mod_socache providers behind auth/'s olo_cache_t seam. */
+
+#include <httpd.h>
+#include <ap_socache.h>
+#include "auth/olo_cache.h"
+
+/* Our own log id range (docs/log-ids.md), in the shape of httpd's APLOGNO. */
+#define OLO_LOGNO(n) "OLO" #n ": "
+
+/** One socache instance per distinct OneLoginCache value, shared by the servers naming it. */
+typedef struct olo_socache_t olo_socache_t;
+
+/** What olo_cache_t calls carry: the instance and the server for the provider's logging. */
+typedef struct olo_socache_baton_t {
+    olo_socache_t *socache;
+    server_rec *s;
+} olo_socache_baton_t;
+
+/**
+ * Splits "provider:args" and looks the provider up, so a typo fails `apachectl -t`.
+ * NULL on success, else a message (without the directive name).
+ */
+const char *olo_socache_lookup(const ap_socache_provider_t **pprovider, const char **pargs,
+                               apr_pool_t *p, const char *spec);
+
+/** Forgets the instances of the previous configuration cycle (from check_config). */
+void olo_socache_reset(apr_pool_t *pconf);
+
+/** The instance for spec, created on first use in this cycle. NULL or a message. */
+const char *olo_socache_get(olo_socache_t **psocache, apr_pool_t *pconf, apr_pool_t *ptemp,
+                            server_rec *s, const char *spec);
+
+/** Initialises every instance in the parent, and the mutex non-MT-safe providers need. */
+int olo_socache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+
+/** Registers the mutex type (pre_config) and attaches a child to the mutex (child_init). */
+int olo_socache_pre_config(apr_pool_t *pconf);
+void olo_socache_child_init(apr_pool_t *p, server_rec *s);
+
+/** Fills cache with the socache-backed operations; baton must live as long as cache. */
+void olo_socache_bind(olo_cache_t *cache, olo_socache_baton_t *baton, olo_socache_t *socache,
+                      server_rec *s);
+
+#endif
