@@ -3,15 +3,10 @@
 #include <jansson.h>
 #include <apr_strings.h>
 #include "olo_discovery.h"
+#include "../jwt/olo_json.h"
 #include "olo_url.h"
 
 #define OLO_DISCOVERY_PATH "/.well-known/openid-configuration"
-
-static apr_status_t olo_discovery_json_release(void *json)
-{
-    json_decref(json);
-    return APR_SUCCESS;
-}
 
 const char *olo_discovery_url(apr_pool_t *p, const char *issuer)
 {
@@ -115,10 +110,9 @@ apr_status_t olo_discovery_parse(olo_metadata_t **pmd, olo_reason_t *preason, ap
         goto cleanup;
     }
     /* duplicate members would make "which issuer" depend on the parser */
-    if ((doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+    if ((doc = olo_json_load(tmp, json, len)) == NULL) {
         goto cleanup;
     }
-    apr_pool_cleanup_register(tmp, doc, olo_discovery_json_release, apr_pool_cleanup_null);
     if (!json_is_object(doc)) {
         goto cleanup;
     }

@@ -1,9 +1,9 @@
 /* Error pages. Kept free of httpd so their escaping is unit-tested. */
-#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <jansson.h>
 #include "olo_page.h"
+#include "../jwt/olo_json.h"
 
 const char *olo_page_title(int status)
 {
@@ -62,11 +62,12 @@ const char *olo_page_html(apr_pool_t *p, int status, olo_reason_t reason, const 
 
 const char *olo_page_json(apr_pool_t *p, olo_reason_t reason)
 {
-    json_t *obj = json_pack("{s:s, s:s}", "error", olo_reason_name(reason), "message",
-                            olo_reason_text(reason));
-    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    const char *body = apr_pstrcat(p, text ? text : "{}", "\n", NULL);
-    free(text);
-    json_decref(obj);
-    return body;
+    json_t *obj = olo_json_own(p, json_pack("{s:s, s:s}", "error", olo_reason_name(reason),
+                                            "message", olo_reason_text(reason)));
+    char *text = NULL;
+    apr_size_t len = 0;
+    if (!obj || olo_json_dump(&text, &len, p, obj) != APR_SUCCESS) {
+        return "{}\n";
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, text, len), "\n", NULL);
 }

@@ -4,31 +4,9 @@
 #include <jansson.h>
 #include <apr_strings.h>
 #include "olo_session.h"
+#include "../jwt/olo_json.h"
 
 #define OLO_SESSION_MAX_SEC 253402300799LL /* 9999-12-31: apr_time_from_sec() cannot overflow */
-
-static apr_status_t olo_session_json_release(void *json)
-{
-    json_decref(json);
-    return APR_SUCCESS;
-}
-
-/* Compact JSON text of json, allocated from p (not NUL-terminated). */
-static apr_status_t olo_session_json_dump(char **ptext, apr_size_t *plen, apr_pool_t *p,
-                                          const json_t *json)
-{
-    apr_size_t len = json_dumpb(json, NULL, 0, JSON_COMPACT);
-    char *text = NULL;
-    apr_status_t rv = APR_EGENERAL;
-
-    if (len > 0) {
-        text = apr_palloc(p, len);
-        rv = (json_dumpb(json, text, len, JSON_COMPACT) == len) ? APR_SUCCESS : APR_EGENERAL;
-    }
-    *ptext = (rv == APR_SUCCESS) ? text : NULL;
-    *plen = (rv == APR_SUCCESS) ? len : 0;
-    return rv;
-}
 
 apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
                               const olo_session_t *session)
@@ -45,16 +23,16 @@ apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal
         goto cleanup;
     }
     /* "s*" leaves a NULL member out: the cookie stays small */
-    json = json_pack("{s:s, s:s, s:s*, s:s*, s:s*, s:s*, s:I, s:I}", "u", session->user,
-                     "s", session->sub, "e", session->email, "n", session->name,
-                     "g", session->groups, "t", session->id_token,
-                     "c", (json_int_t)apr_time_sec(session->created),
-                     "x", (json_int_t)apr_time_sec(session->expires));
+    json = olo_json_own(p, json_pack("{s:s, s:s, s:s*, s:s*, s:s*, s:s*, s:I, s:I}",
+                                     "u", session->user, "s", session->sub,
+                                     "e", session->email, "n", session->name,
+                                     "g", session->groups, "t", session->id_token,
+                                     "c", (json_int_t)apr_time_sec(session->created),
+                                     "x", (json_int_t)apr_time_sec(session->expires)));
     if (json == NULL) {
         goto cleanup;
     }
-    apr_pool_cleanup_register(p, json, olo_session_json_release, apr_pool_cleanup_null);
-    if ((rv = olo_session_json_dump(&text, &len, p, json)) != APR_SUCCESS) {
+    if ((rv = olo_json_dump(&text, &len, p, json)) != APR_SUCCESS) {
         goto cleanup;
     }
     /* the cookie name is the additional data: a state cookie value does not open here */
@@ -70,12 +48,11 @@ static apr_status_t olo_session_parse(olo_session_t **psession, apr_pool_t *p,
 {
     olo_session_t *session = apr_pcalloc(p, sizeof(*session));
     json_int_t created = -1, expires = -1;
-    json_t *json = json_loadb((const char *)plain, len, 0, NULL);
+    json_t *json = olo_json_load(p, (const char *)plain, len);
 
     if (json == NULL) {
         return APR_EINVAL;
     }
-    apr_pool_cleanup_register(p, json, olo_session_json_release, apr_pool_cleanup_null);
     if (json_unpack(json, "{s:s, s:s, s?s, s?s, s?s, s?s, s:I, s:I}", "u", &session->user,
                     "s", &session->sub, "e", &session->email, "n", &session->name,
                     "g", &session->groups, "t", &session->id_token, "c", &created,

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <apr_strings.h>
 #include "olo_state.h"
+#include "../jwt/olo_json.h"
 #include "olo_cookie.h"
 #include "olo_pkce.h"
 #include "olo_url.h"
@@ -15,12 +16,6 @@
 #define OLO_STATE_MAX_LEN 64
 #define OLO_STATE_MAX_FUTURE_SEC 60     /* clock steps between the servers of a cluster */
 #define OLO_STATE_MAX_SEC 253402300799LL /* 9999-12-31: apr_time_from_sec() cannot overflow */
-
-static apr_status_t olo_state_json_release(void *json)
-{
-    json_decref(json);
-    return APR_SUCCESS;
-}
 
 apr_status_t olo_state_new(olo_pending_t **ppending, apr_pool_t *p, olo_rand_fn source,
                            const char *target, apr_time_t now)
@@ -58,23 +53,6 @@ const char *olo_state_cookie_name(apr_pool_t *p, const char *state)
     return apr_pstrcat(p, OLO_STATE_COOKIE_PREFIX, state, NULL);
 }
 
-/* Compact JSON text of json, allocated from p (not NUL-terminated). */
-static apr_status_t olo_state_json_dump(char **ptext, apr_size_t *plen, apr_pool_t *p,
-                                        const json_t *json)
-{
-    apr_size_t len = json_dumpb(json, NULL, 0, JSON_COMPACT);
-    char *text = NULL;
-    apr_status_t rv = APR_EGENERAL;
-
-    if (len > 0) {
-        text = apr_palloc(p, len);
-        rv = (json_dumpb(json, text, len, JSON_COMPACT) == len) ? APR_SUCCESS : APR_EGENERAL;
-    }
-    *ptext = (rv == APR_SUCCESS) ? text : NULL;
-    *plen = (rv == APR_SUCCESS) ? len : 0;
-    return rv;
-}
-
 apr_status_t olo_state_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
                             const olo_pending_t *pending)
 {
@@ -88,14 +66,14 @@ apr_status_t olo_state_seal(const char **pvalue, apr_pool_t *p, const olo_seal_k
         goto cleanup;
     }
     /* json_pack fails on a NULL nonce, verifier or target */
-    json = json_pack("{s:s, s:s, s:s, s:s, s:I}", "s", pending->state, "n", pending->nonce,
-                     "v", pending->verifier, "t", pending->target,
-                     "c", (json_int_t)apr_time_sec(pending->created));
+    json = olo_json_own(p, json_pack("{s:s, s:s, s:s, s:s, s:I}", "s", pending->state,
+                                     "n", pending->nonce, "v", pending->verifier,
+                                     "t", pending->target,
+                                     "c", (json_int_t)apr_time_sec(pending->created)));
     if (json == NULL) {
         goto cleanup;
     }
-    apr_pool_cleanup_register(p, json, olo_state_json_release, apr_pool_cleanup_null);
-    if ((rv = olo_state_json_dump(&text, &len, p, json)) != APR_SUCCESS) {
+    if ((rv = olo_json_dump(&text, &len, p, json)) != APR_SUCCESS) {
         goto cleanup;
     }
     /* the cookie name, state included, is the additional data: a value moved to another
@@ -113,12 +91,11 @@ static apr_status_t olo_state_parse(olo_pending_t **ppending, apr_pool_t *p,
 {
     olo_pending_t *pending = apr_pcalloc(p, sizeof(*pending));
     json_int_t created = -1;
-    json_t *json = json_loadb((const char *)plain, len, 0, NULL);
+    json_t *json = olo_json_load(p, (const char *)plain, len);
 
     if (json == NULL) {
         return APR_EINVAL;
     }
-    apr_pool_cleanup_register(p, json, olo_state_json_release, apr_pool_cleanup_null);
     if (json_unpack(json, "{s:s, s:s, s:s, s:s, s:I}", "s", &pending->state,
                     "n", &pending->nonce, "v", &pending->verifier, "t", &pending->target,
                     "c", &created) != 0

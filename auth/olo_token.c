@@ -5,15 +5,10 @@
 #include <apr_base64.h>
 #include <apr_strings.h>
 #include "olo_token.h"
+#include "../jwt/olo_json.h"
 #include "olo_url.h"
 
 #define OLO_TOKEN_MAX_ERROR 64
-
-static apr_status_t olo_token_json_release(void *json)
-{
-    json_decref(json);
-    return APR_SUCCESS;
-}
 
 const char *olo_token_code_form(apr_pool_t *p, const char *code, const char *redirect_uri,
                                 const char *client_id, const char *verifier, int with_client_id)
@@ -104,10 +99,9 @@ apr_status_t olo_token_parse(olo_tokens_t **ptokens, olo_reason_t *preason, cons
 
     /* duplicate members would make "which id_token" depend on the parser */
     if (body == NULL || len == 0 || len > OLO_TOKEN_MAX_BYTES
-        || (json = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+        || (json = olo_json_load(p, body, len)) == NULL) {
         goto cleanup;
     }
-    apr_pool_cleanup_register(p, json, olo_token_json_release, apr_pool_cleanup_null);
     if (!json_is_object(json)) {
         goto cleanup;
     }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include "olo_b64.h"
 #include "olo_jwks.h"
+#include "olo_json.h"
 
 /* RFC 7518 section 3.3: RSA keys below 2048 bits MUST NOT be used; the upper bound keeps a
  * hostile document from making us do huge modular exponentiations. */
@@ -20,12 +21,6 @@ typedef struct olo_jwks_kty_t {
     const char *kty;
     olo_jwks_build_fn *build;   /* copies the checked public members into a new object */
 } olo_jwks_kty_t;
-
-static apr_status_t olo_jwks_json_free(void *json)
-{
-    json_decref(json);
-    return APR_SUCCESS;
-}
 
 static apr_status_t olo_jwks_jwk_free(void *jwk)
 {
@@ -175,7 +170,7 @@ static apr_status_t olo_jwks_key_import(olo_jwk_t *pkey, apr_pool_t *p, apr_pool
         || (rv = kty->build(&pub, ptemp, jkey)) != APR_SUCCESS) {
         goto cleanup;
     }
-    apr_pool_cleanup_register(ptemp, pub, olo_jwks_json_free, apr_pool_cleanup_null);
+    olo_json_own(ptemp, pub);
     if ((key.jwk = cjose_jwk_import_json((cjose_header_t *)pub, &err)) == NULL) {
         rv = APR_EINVAL;    /* e.g. an EC point that is not on the curve */
         goto cleanup;
@@ -201,10 +196,9 @@ static apr_status_t olo_jwks_load(json_t **pkeys, apr_pool_t *ptemp, const char 
     if (json == NULL || len > OLO_JWKS_MAX_BYTES) {
         goto cleanup;
     }
-    if ((doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+    if ((doc = olo_json_load(ptemp, json, len)) == NULL) {
         goto cleanup;
     }
-    apr_pool_cleanup_register(ptemp, doc, olo_jwks_json_free, apr_pool_cleanup_null);
     keys = json_object_get(doc, "keys");
     if (json_is_array(keys) && json_array_size(keys) > 0
         && json_array_size(keys) <= OLO_JWKS_MAX_KEYS) {

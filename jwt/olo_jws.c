@@ -7,6 +7,7 @@
 #include <cjose/jws.h>
 #include "olo_b64.h"
 #include "olo_jws.h"
+#include "olo_json.h"
 
 typedef apr_size_t olo_jws_siglen_fn(const olo_jwk_t *key);
 
@@ -47,12 +48,6 @@ static const olo_jws_alg_t olo_jws_algs[] = {
     {"PS256", "RSA", NULL, olo_jws_siglen_rsa},
     {"ES256", "EC", "P-256", olo_jws_siglen_p256},
 };
-
-static apr_status_t olo_jws_json_free(void *json)
-{
-    json_decref(json);
-    return APR_SUCCESS;
-}
 
 static apr_status_t olo_jws_cjose_free(void *jws)
 {
@@ -108,13 +103,12 @@ static apr_status_t olo_jws_object(json_t **pobj, apr_pool_t *p, const char *seg
     if ((rv = olo_b64_decode(&bin, &binlen, p, seg, len)) != APR_SUCCESS) {
         goto cleanup;
     }
-    if ((obj = json_loadb((const char *)bin, binlen, JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+    if ((obj = olo_json_load(p, (const char *)bin, binlen)) == NULL) {
         rv = APR_EINVAL;
         goto cleanup;
     }
-    apr_pool_cleanup_register(p, obj, olo_jws_json_free, apr_pool_cleanup_null);
     if (!json_is_object(obj)) {
-        apr_pool_cleanup_run(p, obj, olo_jws_json_free);
+        olo_json_release(p, obj);
         rv = APR_EINVAL;
     }
 cleanup:
@@ -146,7 +140,7 @@ static apr_status_t olo_jws_header(const char **palg, const char **pkid, apr_poo
         *palg = apr_pstrdup(p, alg);
         *pkid = kid ? apr_pstrdup(p, json_string_value(kid)) : NULL;
     }
-    apr_pool_cleanup_run(p, hdr, olo_jws_json_free);
+    olo_json_release(p, hdr);
 cleanup:
     return rv;
 }
