@@ -13,6 +13,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <ap_provider.h>
+#include <mod_auth.h>
 #include <ap_socache.h>
 #include <util_cfgtree.h>
 #include <util_mutex.h>
@@ -24,6 +25,8 @@
 #include "auth/olo_page.h"
 #include "auth/olo_rand.h"
 #include "auth/olo_url.h"
+#include "jwt/olo_claims.h"
+#include "jwt/olo_jws.h"
 #include "jwt/olo_seal.h"
 #include "mod_onelogin_oidc_cache.h"
 
@@ -692,6 +695,7 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
     };
     r->user = apr_pstrdup(r->pool, session->user);
     r->ap_auth_type = OLO_AUTH_TYPE;
+    ap_set_module_config(r->request_config, &onelogin_oidc_module, (void *)session);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         /* Claims are data from the provider: a CR or LF must never split a header. */
         if (fields[i].value && !strpbrk(fields[i].value, "\r\n")) {
@@ -790,6 +794,64 @@ static int olo_post_read_request(request_rec *r)
     return DECLINED;
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Authorization: Require onelogin-claim NAME:VALUE
+ */
+
+/* The session's claims, decoded from its ID token (verified at login, then kept sealed). */
+static json_t *olo_authz_claims(request_rec *r)
+{
+    request_rec *initial = r;
+    while (initial->main || initial->prev) {
+        initial = initial->main ? initial->main : initial->prev;
+    }
+    const olo_session_t *session = ap_get_module_config(r->request_config, &onelogin_oidc_module);
+    if (!session) {
+        session = ap_get_module_config(initial->request_config, &onelogin_oidc_module);
+    }
+    json_t *claims = NULL;
+    if (session && session->id_token) {
+        olo_jws_peek_claims(&claims, r->pool, session->id_token);
+    }
+    return claims;
+}
+
+static const char *olo_authz_parse(cmd_parms *cmd, const char *require_line,
+                                   const void **parsed)
+{
+    const char *colon = ap_strchr_c(require_line, ':');
+    if (!colon || colon == require_line || !colon[1] || ap_strchr_c(require_line, ' ')) {
+        return apr_psprintf(cmd->pool, "Require onelogin-claim: '%s' is not NAME:VALUE",
+                            require_line);
+    }
+    *parsed = require_line;
+    /* A logged-in user who lacks the claim must see 403, not the 401 mod_authz_core sends by
+     * default (which a single-page app reads as "log in again"): switch the section to
+     * AuthzSendForbiddenOnFailure, as an operator would by hand. */
+    ap_directive_t forbid = {.directive = "AuthzSendForbiddenOnFailure", .args = "On"};
+    forbid.filename = cmd->directive ? cmd->directive->filename : NULL;
+    forbid.line_num = cmd->directive ? cmd->directive->line_num : 0;
+    return ap_walk_config(&forbid, cmd, cmd->context);
+}
+
+static authz_status olo_authz_claim(request_rec *r, const char *require_line, const void *parsed)
+{
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    const char *colon = ap_strchr_c(require_line, ':');
+    const char *name = apr_pstrmemdup(r->pool, require_line, colon - require_line);
+    json_t *claims = olo_authz_claims(r);
+    if (claims && olo_claims_match(claims, name, colon + 1)) {
+        return AUTHZ_GRANTED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00032)
+                  "%s is logged in but has no claim %s matching the Require line", r->user, name);
+    return AUTHZ_DENIED;
+}
+
+static const authz_provider olo_authz_claim_provider = {olo_authz_claim, olo_authz_parse};
+
 static void olo_register_hooks(apr_pool_t *p)
 {
     /* pre_config: the cache mutex type must exist before directives can name it. */
@@ -803,6 +865,9 @@ static void olo_register_hooks(apr_pool_t *p)
     ap_hook_post_read_request(olo_post_read_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* check_user_id (authn): the AuthType decides; authorization (Require) follows in core. */
     ap_hook_check_authn(olo_check_user_id, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
+    /* an authz provider: composes with RequireAll / RequireAny like any Require line */
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "onelogin-claim", AUTHZ_PROVIDER_VERSION,
+                              &olo_authz_claim_provider, AP_AUTH_INTERNAL_PER_CONF);
 }
 
 AP_DECLARE_MODULE(onelogin_oidc) = {
