@@ -1,0 +1,199 @@
+"""Fixtures: one CA, provider and echo backend per session; apache2 instances from a
+config template; an error-log check after every test.
+
+- `httpd`: the template as is, shared by the tests of one file (a stop costs a second:
+  httpd's graceful stop polls once a second). Each test gets its own browsers and its
+  error-log lines are checked from where the test began.
+- `httpd_factory(...)`: a fresh instance with its own config and empty caches, for tests
+  that change directives or need the provider's metadata fetched anew (fault tests).
+
+Run with: /usr/bin/python3 -m pytest tests/integration
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import env as E
+from browser import Browser
+
+
+def _safe(name):
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:80]
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    missing = E.missing_prerequisites()
+    if missing:
+        pytest.fail("integration suite prerequisites missing: " + "; ".join(missing),
+                    pytrace=False)
+    # Not pytest's tmp_path: that is 0700 and httpd children (nobody, under root) must read.
+    path = Path(tempfile.mkdtemp(prefix="olo-it-"))
+    path.chmod(0o755)
+    yield path
+    if not os.environ.get("OLO_KEEP_TMP"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pki(workdir):
+    pki = E.Pki(workdir / "pki")
+    pki.create_ca()
+    pki.server_cert, pki.server_key = pki.issue("server", dns=["localhost"], ips=[E.HOST])
+    # Same CA, wrong name: for tests that the module checks the provider's host name.
+    pki.wrong_cert, pki.wrong_key = pki.issue("wrong-host", dns=["wrong.example"])
+    E.make_readable(pki.dir)
+    return pki
+
+
+@pytest.fixture(scope="session")
+def provider_proc(workdir, pki):
+    p = E.Provider(workdir / "provider", pki.server_cert, pki.server_key, pki.ca_cert)
+    p.start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="session")
+def backend_proc():
+    b = E.Backend().start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def provider(provider_proc):
+    """The provider, back to normal behaviour and an empty request log."""
+    provider_proc.reset()
+    yield provider_proc
+    provider_proc.reset()
+
+
+@pytest.fixture
+def backend(backend_proc):
+    backend_proc.reset()
+    return backend_proc
+
+
+@pytest.fixture
+def log_expect():
+    return E.LogExpectations()
+
+
+@pytest.fixture
+def expect_log_ids(log_expect):
+    """expect_log_ids("OLO00031", ...) or expect_log_ids(any_warning=True): the module
+    warn/error lines this test provokes on purpose. Anything else fails the test."""
+    return log_expect.expect
+
+
+class _Watch:
+    """The instances a test used, with the error-log line each one was at when it began."""
+
+    def __init__(self):
+        self.instances = []  # (Httpd, first line to check, stop at the end?)
+
+    def add(self, h, own):
+        self.instances.append((h, len(h.error_lines()) if not own else 0, own))
+
+    def finish(self, log_expect):
+        problems = []
+        for h, first, own in self.instances:
+            if own:
+                h.stop()
+            bad = log_expect.problems(h.error_lines()[first:])
+            if bad:
+                problems.append(f"{h.error_log}:\n  " + "\n  ".join(bad))
+                problems.extend(h.crash_reports())
+        if problems:
+            pytest.fail("unexpected lines in the httpd error log (declare them with "
+                        "expect_log_ids):\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def _watch(log_expect):
+    w = _Watch()
+    yield w
+    w.finish(log_expect)
+
+
+@pytest.fixture
+def httpd_factory(workdir, provider, backend, request, _watch):
+    """httpd_factory(server={...}, server_extra=[...], location={...}, location_extra=[...],
+    extra_config="", issuer=None, port=None, start=True) -> a running E.Httpd of its own.
+
+    `server` and `location` entries replace the template's directives (None removes one).
+    After the test each instance is stopped and its error log checked."""
+    count = [0]
+
+    def make(start=True, **kw):
+        count[0] += 1
+        root = workdir / "httpd" / f"{_safe(request.node.name)}-{count[0]}"
+        h = E.Httpd(root, provider=provider, backend=backend, **kw)
+        _watch.add(h, own=True)
+        if start:
+            h.start()
+        return h
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def _shared_httpd(workdir, provider_proc, backend_proc, request):
+    h = E.Httpd(workdir / "httpd" / f"shared-{_safe(request.module.__name__)}",
+                provider=provider_proc, backend=backend_proc)
+    h.start()
+    yield h
+    first = len(h.error_lines())
+    h.stop()
+    bad = E.LogExpectations().problems(h.error_lines()[first:])
+    if bad:
+        pytest.fail(f"{h.error_log} at stop:\n  " + "\n  ".join(bad), pytrace=False)
+
+
+@pytest.fixture
+def httpd(_shared_httpd, provider, backend, _watch):
+    """The template instance shared by this file's tests; its log is checked per test."""
+    _watch.add(_shared_httpd, own=False)
+    return _shared_httpd
+
+
+@pytest.fixture
+def config_test(workdir, provider, backend, request):
+    """config_test(server={...}, location={...}, ...) -> (exit code, apache2 -t output)."""
+    count = [0]
+
+    def run(**kw):
+        count[0] += 1
+        h = E.Httpd(workdir / "conftest" / f"{_safe(request.node.name)}-{count[0]}",
+                    provider=provider, backend=backend, **kw)
+        return h.config_test()
+
+    return run
+
+
+@pytest.fixture
+def browser_factory(provider, _watch):
+    """browser_factory(httpd_instance) -> a Browser with its own cookie jar.
+
+    Set up after _watch, so torn down before it: browsers close their keep-alive
+    connections before instances stop (a graceful stop waits for open connections)."""
+    made = []
+
+    def make(instance):
+        b = Browser(instance, provider)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close()
+
+
+@pytest.fixture
+def browser(browser_factory, httpd):
+    return browser_factory(httpd)

@@ -1,0 +1,74 @@
+"""A session cookie that does not open (tampered, sealed with another secret) counts as
+no session: browsers are sent to the login, scripts get 401, never a 500."""
+
+import pytest
+
+from browser import API, HTML, LOGIN_REDIRECTS
+
+
+def flip_char(value, index):
+    c = value[index]
+    return value[:index] + ("A" if c != "A" else "B") + value[index + 1:]
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+def test_tampered_session_cookie_is_no_session(httpd, browser, provider, backend, where):
+    browser.login("/")
+    value = browser.cookie("olo_session")
+    assert value
+    index = {"start": 0, "middle": len(value) // 2, "end": len(value) - 1}[where]
+    browser.drop_cookie("olo_session")
+    browser.set_cookie("olo_session", flip_char(value, index))
+    backend.reset()
+
+    r = browser.get("/private", accept=HTML)
+    assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    assert r.headers["Location"].startswith(provider.issuer + "/auth?")
+    r = browser.get("/private", accept=API)
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert backend.requests_seen() == []
+
+
+def test_truncated_and_garbage_session_cookies(httpd, browser, provider, backend):
+    browser.login("/")
+    value = browser.cookie("olo_session")
+    backend.reset()
+    for bad in (value[: len(value) // 2], "", "x", "%%%", "a.b.c", "A" * 4000):
+        browser.drop_cookie("olo_session")
+        browser.set_cookie("olo_session", bad)
+        r = browser.get("/private", accept=HTML)
+        assert r.status_code in LOGIN_REDIRECTS, (bad[:20], r.status_code, r.text[:300])
+    assert backend.requests_seen() == []
+
+
+def test_cookie_from_another_secret_is_no_session(httpd_factory, browser_factory, provider,
+                                                  backend):
+    first = httpd_factory()
+    b = browser_factory(first)
+    b.login("/")
+    value = b.cookie("olo_session")
+    first.stop()
+
+    # Same port and issuer, another OneLoginSessionSecret (as after a secret change).
+    second = httpd_factory(port=first.port)
+    assert second.session_secret != first.session_secret
+    backend.reset()
+    b.drop_cookie("olo_session")
+    b.set_cookie("olo_session", value)
+    r = b.get("/private", accept=HTML)
+    assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    assert r.headers["Location"].startswith(provider.issuer + "/auth?")
+    assert backend.requests_seen() == []
+
+
+def test_same_secret_survives_a_restart(httpd_factory, browser_factory):
+    first = httpd_factory()
+    b = browser_factory(first)
+    b.login("/")
+    first.stop()
+    second = httpd_factory(port=first.port,
+                           server={"OneLoginSessionSecret": first.session_secret})
+    r = b.get("/private", accept=API)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.json()["remote_user"] == "alice@example.com"
+    assert second.port == first.port

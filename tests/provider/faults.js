@@ -1,0 +1,174 @@
+// Misbehaviour the test control endpoint can switch on: forged ID tokens and broken
+// discovery / JWKS / token endpoints. Each forged token starts from the real ID token
+// oidc-provider issued for this login, so only the one property under test is wrong.
+
+import { CompactSign, exportJWK, generateKeyPair, importJWK } from 'jose';
+
+export const TOKEN_MODES = new Set([
+    'bad-signature', 'wrong-aud', 'wrong-iss', 'expired', 'future-iat', 'nbf-future',
+    'nonce-mismatch', 'alg-none', 'hmac-confusion', 'no-kid', 'multi-aud-no-azp',
+    'multi-aud-azp', 'rotate',
+]);
+
+export const ENDPOINT_MODES = new Set([
+    'discovery-500', 'discovery-badjson', 'discovery-slow', 'discovery-wrong-issuer',
+    'token-500', 'jwks-500',
+]);
+
+function b64url(data) {
+    return Buffer.from(data).toString('base64url');
+}
+
+function decodePart(part) {
+    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+}
+
+function epoch() {
+    return Math.floor(Date.now() / 1000);
+}
+
+/* A fresh RSA signing key: { privateKey, publicJwk } with kid and alg set. */
+export async function makeRsaKey(kid) {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+    return { privateKey, publicKey, publicJwk };
+}
+
+async function sign(header, payload, key) {
+    const bytes = new TextEncoder().encode(JSON.stringify(payload));
+    return new CompactSign(bytes).setProtectedHeader(header).sign(key);
+}
+
+/* The claim changes of each mode that keeps the real key and header. */
+const CLAIM_EDITS = {
+    'wrong-aud': (c) => { c.aud = 'some-other-client'; },
+    'wrong-iss': (c) => { c.iss = 'https://evil.example/oidc/2'; },
+    expired: (c) => { c.iat = epoch() - 3600; c.exp = epoch() - 1800; },
+    'future-iat': (c) => { c.iat = epoch() + 3600; c.exp = epoch() + 7200; },
+    'nbf-future': (c) => { c.nbf = epoch() + 3600; },
+    'nonce-mismatch': (c) => { c.nonce = `not-${c.nonce || 'a-nonce'}`; },
+    'multi-aud-no-azp': (c, clientId) => { c.aud = [clientId, 'other']; delete c.azp; },
+    'multi-aud-azp': (c, clientId) => { c.aud = [clientId, 'other']; c.azp = clientId; },
+};
+
+/*
+ * Rewrites `idToken` for `state.mode`. `keys` holds the provider's real key
+ * ({ privateKey, publicKey, publicJwk }), a stranger key with the same kid for
+ * bad-signature, and state.rotated for rotate. Returns the new compact JWS.
+ */
+export async function forgeIdToken(idToken, state, keys) {
+    const [headerPart, payloadPart] = idToken.split('.');
+    const header = decodePart(headerPart);
+    const claims = decodePart(payloadPart);
+    const clientId = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
+    const mode = state.mode;
+
+    if (CLAIM_EDITS[mode]) {
+        CLAIM_EDITS[mode](claims, clientId);
+        return sign(header, claims, keys.real.privateKey);
+    }
+    switch (mode) {
+    case 'bad-signature':
+        return sign(header, claims, keys.stranger.privateKey);
+    case 'no-kid':
+        return sign({ alg: header.alg }, claims, keys.real.privateKey);
+    case 'alg-none':
+        return `${b64url(JSON.stringify({ alg: 'none' }))}.${b64url(JSON.stringify(claims))}.`;
+    case 'hmac-confusion':
+        return sign({ ...header, alg: 'HS256' }, claims, hmacSecret(keys.real, state.secret));
+    case 'rotate':
+        return sign({ ...header, kid: state.rotated.publicJwk.kid }, claims,
+            state.rotated.privateKey);
+    default:
+        return idToken;
+    }
+}
+
+/*
+ * The public key as the attacker would feed it to a library that takes "the key" for
+ * any alg: the SPKI PEM (default, as exported, with its final newline), the PEM without
+ * that newline, or the JWK JSON.
+ */
+function hmacSecret(real, form) {
+    const pem = real.publicKey.export({ type: 'spki', format: 'pem' });
+    switch (form || 'pem') {
+    case 'pem-nonl':
+        return new TextEncoder().encode(pem.trimEnd());
+    case 'jwk':
+        return new TextEncoder().encode(JSON.stringify(real.publicJwk));
+    default:
+        return new TextEncoder().encode(pem);
+    }
+}
+
+function sleep(ms) {
+    return new Promise((resolve) => { setTimeout(resolve, ms); });
+}
+
+/*
+ * Koa middleware (installed with provider.use) applying endpoint faults before the
+ * provider answers, and response rewrites after it did.
+ */
+export function faultMiddleware({ state, keys, log }) {
+    return async function applyFaults(ctx, next) {
+        const path = ctx.path;
+        const isDiscovery = path === '/.well-known/openid-configuration';
+        const isJwks = path === '/certs';
+        const isToken = path === '/token';
+        const mode = state.mode;
+
+        if ((isDiscovery && mode === 'discovery-500') || (isToken && mode === 'token-500')
+            || (isJwks && mode === 'jwks-500')) {
+            ctx.status = 500;
+            ctx.type = 'text/plain';
+            ctx.body = 'Internal Server Error (test fault)\n';
+            log.add(ctx, { fault: mode });
+            return;
+        }
+        if (isDiscovery && mode === 'discovery-slow') {
+            await sleep((state.delay ?? 30) * 1000);
+        }
+
+        await next();
+
+        if (isDiscovery && ctx.status === 200) {
+            rewriteDiscovery(ctx, mode);
+        } else if (isJwks && ctx.status === 200 && mode === 'rotate') {
+            const old = state.keepOld ? [keys.real.publicJwk] : [];
+            ctx.body = { keys: [state.rotated.publicJwk, ...old] };
+        } else if (isToken && ctx.status === 200 && ctx.body?.id_token
+                   && TOKEN_MODES.has(mode)) {
+            const idToken = await forgeIdToken(ctx.body.id_token, state, keys);
+            ctx.body = { ...ctx.body, id_token: idToken };
+        }
+        log.add(ctx, mode !== 'normal' ? { mode } : {});
+    };
+}
+
+function rewriteDiscovery(ctx, mode) {
+    if (mode === 'discovery-wrong-issuer') {
+        ctx.body = { ...ctx.body, issuer: `${ctx.body.issuer}-other` };
+    } else if (mode === 'discovery-badjson') {
+        const text = JSON.stringify(ctx.body);
+        ctx.type = 'application/json';
+        ctx.body = text.slice(0, Math.floor(text.length / 2));
+    }
+}
+
+const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth']);
+
+export function publicPart(jwk) {
+    return Object.fromEntries(Object.entries(jwk).filter(([k]) => !PRIVATE_MEMBERS.has(k)));
+}
+
+/* oidc-provider's own key-pair for signing, plus the stranger key with the same kid. */
+export async function buildKeys(realPrivateJwk) {
+    const privateKey = await importJWK(realPrivateJwk, 'RS256');
+    const pub = publicPart(realPrivateJwk);
+    const publicKey = await importJWK(pub, 'RS256');
+    const stranger = await makeRsaKey(realPrivateJwk.kid);
+    return {
+        real: { privateKey, publicKey, publicJwk: { ...pub, use: 'sig' } },
+        stranger,
+    };
+}
