@@ -15,7 +15,7 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(S
 PYTEST      := /usr/bin/python3 -m pytest
 
 APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
-            check pkg-config python3-pytest python3-requests openssl nodejs npm
+            check pkg-config python3-pytest python3-requests openssl faketime nodejs npm
 
 .PHONY: all module deps test unit check integration demo clean
 
