@@ -1,11 +1,11 @@
 # mod_onelogin_oidc: the developer entry points. `make test` and `make demo` install what
 # they need on a fresh Debian machine; `make -f Makefile.apxs` builds the module alone.
 
-APR_CFLAGS  := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
-APR_LIBS    := $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
+APR_CFLAGS   = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
+APR_LIBS     = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld 2>/dev/null)
 PKGS        := cjose jansson libcurl libcrypto
-PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) check 2>/dev/null)
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) check 2>/dev/null)
 
 # The one list of pure sources: compiled into the module and into the unit tests.
 PURE_SRCS   := $(sort $(wildcard jwt/*.c auth/*.c))
@@ -23,7 +23,7 @@ all: module
 
 deps: .deps.stamp node_modules/.package-lock.json
 
-.deps.stamp:
+.deps.stamp: Makefile
 	@missing=""; for p in $(APT_PKGS); do \
 	    dpkg -s $$p >/dev/null 2>&1 || { command -v node >/dev/null && [ $$p = nodejs -o $$p = npm ]; } \
 	    || missing="$$missing $$p"; done; \
