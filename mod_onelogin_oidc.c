@@ -618,7 +618,7 @@ static int olo_handle_callback(olo_req_t *req)
                                    "login callback: the provider refused the login");
     }
     if (olo_callback_finish(&session, &out, r->pool, &req->prov, &req->client, pending,
-                            params->code, apr_time_now()) != APR_SUCCESS) {
+                            params->code, olo_rand_bytes, apr_time_now()) != APR_SUCCESS) {
         return olo_callback_refuse(req, olo_callback_status(out.reason), &out, OLO_LOGNO(00026)
                                    "login failed");
     }

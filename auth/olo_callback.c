@@ -100,7 +100,8 @@ static apr_status_t olo_callback_redeem(olo_tokens_t **ptokens, olo_outcome_t *o
 
 apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
                                  const olo_provider_t *prov, const olo_client_t *client,
-                                 const olo_pending_t *pending, const char *code, apr_time_t now)
+                                 const olo_pending_t *pending, const char *code, olo_rand_fn rand,
+                                 apr_time_t now)
 {
     olo_metadata_t *md = NULL;
     olo_tokens_t *tokens = NULL;
@@ -121,7 +122,7 @@ apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, a
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    rv = olo_login_session(&session, out, p, claims, client, tokens->id_token, now);
+    rv = olo_login_session(&session, out, p, claims, client, tokens, rand, now);
 cleanup:
     *psession = (rv == APR_SUCCESS) ? session : NULL;
     return rv;

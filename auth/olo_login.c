@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 #include "olo_login.h"
 #include "olo_pkce.h"
+#include "olo_rand.h"
 #include "olo_url.h"
 #include "../jwt/olo_jws.h"
 
@@ -70,23 +71,32 @@ cleanup:
 }
 
 apr_status_t olo_login_session(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
-                               json_t *claims, const olo_client_t *client, const char *id_token,
-                               apr_time_t now)
+                               json_t *claims, const olo_client_t *client,
+                               const olo_tokens_t *tokens, olo_rand_fn rand, apr_time_t now)
 {
     const char *user = olo_claims_text(p, claims, client->user_claim);
     if (!user || !*user) {
         return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_MISSING,
                                apr_psprintf(p, "ID token has no '%s' claim", client->user_claim));
     }
+    const char *id = olo_rand_token(p, rand, OLO_SESSION_ID_BYTES);
+    if (!id) {
+        return olo_outcome_set(out, APR_EGENERAL, OLO_R_COOKIE_INVALID, "no random session id");
+    }
+    json_t *exp = json_object_get(claims, "exp");
     olo_session_t *session = apr_pcalloc(p, sizeof(*session));
+    session->id = id;
     session->user = user;
     session->sub = olo_claims_string(claims, "sub");
     session->email = olo_claims_string(claims, "email");
     session->name = olo_claims_string(claims, "name");
     session->groups = olo_claims_text(p, claims, "groups");
-    session->id_token = id_token;
+    session->id_token = tokens->id_token;
+    session->refresh_token = tokens->refresh_token;
+    session->token_expires = json_is_number(exp) ? apr_time_from_sec(json_number_value(exp)) : 0;
     session->created = now;
     session->expires = now + client->session_max_age;
+    session->last_seen = now;
     *psession = session;
     return olo_outcome_set(out, APR_SUCCESS, OLO_OK, NULL);
 }

@@ -7,6 +7,7 @@
 #include "olo_provider.h"
 #include "olo_session.h"
 #include "olo_state.h"
+#include "olo_token.h"
 #include "../jwt/olo_claims.h"
 
 /** This relying party as the provider knows it, plus what a session must hold. */
@@ -49,7 +50,8 @@ apr_status_t olo_callback_parse(olo_callback_params_t **pparams, olo_outcome_t *
  */
 apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
                                  const olo_provider_t *prov, const olo_client_t *client,
-                                 const olo_pending_t *pending, const char *code, apr_time_t now);
+                                 const olo_pending_t *pending, const char *code, olo_rand_fn rand,
+                                 apr_time_t now);
 
 /**
  * Verifies an ID token with the provider's keys, refetching them once when its kid is
@@ -60,9 +62,12 @@ apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_po
                                     const char *id_token, const olo_expect_t *want,
                                     apr_time_t now);
 
-/** A session from verified claims; OLO_R_USER_CLAIM_MISSING when the user claim is absent. */
+/**
+ * A session from verified claims and the tokens that carried them, with a fresh random id;
+ * OLO_R_USER_CLAIM_MISSING when the user claim is absent.
+ */
 apr_status_t olo_login_session(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
-                               json_t *claims, const olo_client_t *client, const char *id_token,
-                               apr_time_t now);
+                               json_t *claims, const olo_client_t *client,
+                               const olo_tokens_t *tokens, olo_rand_fn rand, apr_time_t now);
 
 #endif

@@ -19,16 +19,20 @@ apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal
 
     /* an empty user would become an empty REMOTE_USER */
     if (session->user == NULL || session->user[0] == '\0' || session->sub == NULL
-        || session->sub[0] == '\0') {
+        || session->sub[0] == '\0' || session->id == NULL || session->id[0] == '\0') {
         goto cleanup;
     }
     /* "s*" leaves a NULL member out: the cookie stays small */
-    json = olo_json_own(p, json_pack("{s:s, s:s, s:s*, s:s*, s:s*, s:s*, s:I, s:I}",
-                                     "u", session->user, "s", session->sub,
+    json = olo_json_own(p, json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:I, s:I, "
+                                     "s:I, s:I}",
+                                     "i", session->id, "u", session->user, "s", session->sub,
                                      "e", session->email, "n", session->name,
                                      "g", session->groups, "t", session->id_token,
+                                     "r", session->refresh_token,
+                                     "te", (json_int_t)apr_time_sec(session->token_expires),
                                      "c", (json_int_t)apr_time_sec(session->created),
-                                     "x", (json_int_t)apr_time_sec(session->expires)));
+                                     "x", (json_int_t)apr_time_sec(session->expires),
+                                     "a", (json_int_t)apr_time_sec(session->last_seen)));
     if (json == NULL) {
         goto cleanup;
     }
@@ -42,28 +46,36 @@ cleanup:
     return rv;
 }
 
+static int olo_session_time_ok(json_int_t t)
+{
+    return t >= 0 && t <= OLO_SESSION_MAX_SEC;
+}
+
 /* The session in an unsealed cookie; its strings belong to the JSON, owned by p. */
 static apr_status_t olo_session_parse(olo_session_t **psession, apr_pool_t *p,
                                       const unsigned char *plain, apr_size_t len)
 {
     olo_session_t *session = apr_pcalloc(p, sizeof(*session));
-    json_int_t created = -1, expires = -1;
+    json_int_t created = -1, expires = -1, seen = -1, token_expires = 0;
     json_t *json = olo_json_load(p, (const char *)plain, len);
 
     if (json == NULL) {
         return APR_EINVAL;
     }
-    if (json_unpack(json, "{s:s, s:s, s?s, s?s, s?s, s?s, s:I, s:I}", "u", &session->user,
-                    "s", &session->sub, "e", &session->email, "n", &session->name,
-                    "g", &session->groups, "t", &session->id_token, "c", &created,
-                    "x", &expires) != 0
-        || session->user[0] == '\0' || session->sub[0] == '\0'
-        || created < 0 || created > OLO_SESSION_MAX_SEC
-        || expires < 0 || expires > OLO_SESSION_MAX_SEC) {
+    if (json_unpack(json, "{s:s, s:s, s:s, s?s, s?s, s?s, s?s, s?s, s?I, s:I, s:I, s:I}",
+                    "i", &session->id, "u", &session->user, "s", &session->sub,
+                    "e", &session->email, "n", &session->name, "g", &session->groups,
+                    "t", &session->id_token, "r", &session->refresh_token,
+                    "te", &token_expires, "c", &created, "x", &expires, "a", &seen) != 0
+        || session->user[0] == '\0' || session->sub[0] == '\0' || session->id[0] == '\0'
+        || !olo_session_time_ok(created) || !olo_session_time_ok(expires)
+        || !olo_session_time_ok(seen) || !olo_session_time_ok(token_expires)) {
         return APR_EINVAL;
     }
     session->created = apr_time_from_sec(created);
     session->expires = apr_time_from_sec(expires);
+    session->last_seen = apr_time_from_sec(seen);
+    session->token_expires = apr_time_from_sec(token_expires);
     *psession = session;
     return APR_SUCCESS;
 }
@@ -95,4 +107,19 @@ cleanup:
     }
     *psession = (rv == APR_SUCCESS) ? session : NULL;
     return rv;
+}
+
+int olo_session_is_idle(const olo_session_t *session, apr_interval_time_t idle, apr_time_t now)
+{
+    return idle > 0 && now - session->last_seen > idle;
+}
+
+int olo_session_needs_touch(const olo_session_t *session, apr_interval_time_t idle,
+                            apr_time_t now)
+{
+    apr_interval_time_t step = idle / 4;
+    if (step < apr_time_from_sec(1)) {
+        step = apr_time_from_sec(1);
+    }
+    return idle > 0 && now - session->last_seen >= step;
 }

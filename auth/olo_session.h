@@ -11,15 +11,21 @@
 
 /** What a logged-in browser carries, sealed, in its session cookie. */
 typedef struct olo_session_t {
+    const char *id;         /* random; names the session in the cache (revocation, refresh) */
     const char *user;       /* REMOTE_USER: the RemoteUserClaim value */
     const char *sub;
     const char *email;      /* NULL when the token has none */
     const char *name;
     const char *groups;     /* comma-joined, NULL when absent */
     const char *id_token;   /* forwarded to the backend; NULL when not kept */
+    const char *refresh_token;  /* NULL when the provider gave none */
+    apr_time_t token_expires;   /* the ID token's exp; 0 when unknown */
     apr_time_t created;     /* login time */
     apr_time_t expires;     /* created + OneLoginSessionMaxAge */
+    apr_time_t last_seen;   /* last request, to the granularity of olo_session_needs_touch */
 } olo_session_t;
+
+#define OLO_SESSION_ID_BYTES 18     /* 24 base64url characters */
 
 /** Seals the session for the OLO_SESSION_COOKIE cookie; NULL members are left out.
  * APR_EINVAL when user or sub is NULL or empty. Times are kept to the second. */
@@ -32,5 +38,15 @@ apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal
  */
 apr_status_t olo_session_open(olo_session_t **psession, olo_reason_t *preason, apr_pool_t *p,
                               const olo_seal_key_t *key, const char *value, apr_time_t now);
+
+/** True when the session saw no request for longer than idle (0: no idle limit). */
+int olo_session_is_idle(const olo_session_t *session, apr_interval_time_t idle, apr_time_t now);
+
+/**
+ * True when last_seen should be moved to now and the cookie sent again: only every quarter
+ * of the idle timeout (at least a second), so most requests set no cookie.
+ */
+int olo_session_needs_touch(const olo_session_t *session, apr_interval_time_t idle,
+                            apr_time_t now);
 
 #endif

@@ -97,7 +97,7 @@ static fixture_t *fixture(void)
 static apr_status_t finish(fixture_t *f, olo_session_t **ps, olo_outcome_t *out)
 {
     return olo_callback_finish(ps, out, olo_test_pool, &f->prov, &f->client, &f->pending, "code-1",
-                               OLO_TEST_NOW);
+                               olo_test_rand, OLO_TEST_NOW);
 }
 
 START_TEST(login_url_carries_pkce_state_and_nonce)
@@ -196,6 +196,9 @@ START_TEST(public_client_redeems_code_with_verifier_and_no_secret)
     ck_assert_str_eq(s->user, "alice@example.com");
     ck_assert_str_eq(s->groups, "Admins,Everyone");
     ck_assert(s->expires == OLO_TEST_NOW + apr_time_from_sec(28800));
+    ck_assert(s->token_expires == OLO_TEST_NOW + apr_time_from_sec(600));
+    ck_assert(s->last_seen == OLO_TEST_NOW);
+    ck_assert_int_eq(strlen(s->id), 24);
 }
 END_TEST
 

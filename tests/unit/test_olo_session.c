@@ -21,14 +21,18 @@ static olo_session_t *full_session(void)
 {
     olo_session_t *session = apr_pcalloc(olo_test_pool, sizeof(*session));
 
+    session->id = "c2Vzc2lvbi1pZC0xMjM0";
     session->user = "jdoe@example.com";
     session->sub = "12345";
     session->email = "jdoe@example.com";
     session->name = "J\xc3\xa9r\xc3\xb4me Doe";
     session->groups = "admins,staff";
     session->id_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2ln";
+    session->refresh_token = "rt-abc";
+    session->token_expires = OLO_TEST_NOW + HOUR;
     session->created = OLO_TEST_NOW;
     session->expires = OLO_TEST_NOW + 8 * HOUR;
+    session->last_seen = OLO_TEST_NOW;
     return session;
 }
 
@@ -86,6 +90,44 @@ START_TEST(test_session_round_trip)
     ck_assert_str_eq(got->id_token, sent->id_token);
     ck_assert(got->created == sent->created);
     ck_assert(got->expires == sent->expires);
+    ck_assert_str_eq(got->id, sent->id);
+    ck_assert_str_eq(got->refresh_token, sent->refresh_token);
+    ck_assert(got->token_expires == sent->token_expires);
+    ck_assert(got->last_seen == sent->last_seen);
+}
+END_TEST
+
+START_TEST(test_session_without_id_is_not_sealed)
+{
+    olo_session_t *sent = full_session();
+    const char *value = NULL;
+
+    sent->id = NULL;
+    ck_assert_int_ne(olo_session_seal(&value, olo_test_pool, key_for(SECRET, "session"), sent),
+                     APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_session_idle_after_timeout_not_before)
+{
+    olo_session_t *s = full_session();
+    apr_interval_time_t idle = apr_time_from_sec(600);
+
+    ck_assert(!olo_session_is_idle(s, idle, s->last_seen + idle));
+    ck_assert(olo_session_is_idle(s, idle, s->last_seen + idle + apr_time_from_sec(1)));
+    ck_assert(!olo_session_is_idle(s, 0, s->last_seen + 100 * HOUR));
+}
+END_TEST
+
+START_TEST(test_session_touch_every_quarter_of_idle)
+{
+    olo_session_t *s = full_session();
+    apr_interval_time_t idle = apr_time_from_sec(600);
+
+    ck_assert(!olo_session_needs_touch(s, idle, s->last_seen + apr_time_from_sec(149)));
+    ck_assert(olo_session_needs_touch(s, idle, s->last_seen + apr_time_from_sec(150)));
+    /* a tiny idle timeout still waits a second between cookie updates */
+    ck_assert(!olo_session_needs_touch(s, apr_time_from_sec(2), s->last_seen + 500000));
 }
 END_TEST
 
@@ -142,7 +184,8 @@ END_TEST
 
 START_TEST(test_session_state_cookie_refused)
 {
-    const char *json = "{\"u\":\"jdoe\",\"s\":\"1\",\"c\":1700000000,\"x\":1800000000}";
+    const char *json = "{\"i\":\"id1\",\"u\":\"jdoe\",\"s\":\"1\",\"c\":1700000000,\"x\":1800000000,"
+                       "\"a\":1700000000}";
 
     /* right key, but sealed for another cookie name */
     open_now(OLO_R_COOKIE_INVALID, seal_raw("olo_state_abcdefghijklmnop", json));
@@ -212,6 +255,9 @@ Suite *olo_suite_session(void)
 
     olo_test_add_pool_fixture(tc);
     tcase_add_test(tc, test_session_round_trip);
+    tcase_add_test(tc, test_session_without_id_is_not_sealed);
+    tcase_add_test(tc, test_session_idle_after_timeout_not_before);
+    tcase_add_test(tc, test_session_touch_every_quarter_of_idle);
     tcase_add_test(tc, test_session_round_trip_without_optional_members);
     tcase_add_test(tc, test_session_valid_one_second_before_expiry);
     tcase_add_test(tc, test_session_expired_at_expiry);
