@@ -70,22 +70,19 @@ cleanup:
     return rv;
 }
 
-static apr_status_t olo_callback_redeem(olo_tokens_t **ptokens, olo_outcome_t *out,
-                                        apr_pool_t *p, const olo_provider_t *prov,
-                                        const olo_metadata_t *md, const olo_client_t *client,
-                                        const olo_pending_t *pending, const char *code)
+apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out, apr_pool_t *p,
+                                     const olo_provider_t *prov, const olo_metadata_t *md,
+                                     const olo_client_t *client, const char *grant_form)
 {
     olo_http_response_t *resp = NULL;
     const char *error = NULL;
-    /* A public client identifies itself in the body; a confidential one authenticates with
-     * client_secret_basic and sends no secret in the body (RFC 6749 2.3.1). */
-    int is_public = (client->client_secret == NULL);
-    const char *form = olo_token_code_form(p, code, client->redirect_uri, client->client_id,
-                                           pending->verifier, is_public);
-    const char *auth = is_public ? NULL
-                                 : olo_token_basic_auth(p, client->client_id, client->client_secret);
+    /* A confidential client authenticates with client_secret_basic and sends no secret in
+     * the body (RFC 6749 2.3.1); a public one named itself in the form. */
+    const char *auth = client->client_secret
+                           ? olo_token_basic_auth(p, client->client_id, client->client_secret)
+                           : NULL;
     apr_status_t rv = prov->http->fetch(&resp, &error, p, prov->http->baton, md->token_endpoint,
-                                        form, auth);
+                                        grant_form, auth);
     if (rv != APR_SUCCESS) {
         return olo_outcome_set(out, rv, OLO_R_PROVIDER_UNREACHABLE,
                                apr_psprintf(p, "POST %s: %s", md->token_endpoint, error));
@@ -114,7 +111,9 @@ apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, a
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    rv = olo_callback_redeem(&tokens, out, p, prov, md, client, pending, code);
+    const char *form = olo_token_code_form(p, code, client->redirect_uri, client->client_id,
+                                           pending->verifier, client->client_secret == NULL);
+    rv = olo_callback_post_token(&tokens, out, p, prov, md, client, form);
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }

@@ -70,22 +70,16 @@ cleanup:
     return rv;
 }
 
-apr_status_t olo_login_session(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
-                               json_t *claims, const olo_client_t *client,
-                               const olo_tokens_t *tokens, olo_rand_fn rand, apr_time_t now)
+apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_pool_t *p,
+                                json_t *claims, const olo_client_t *client,
+                                const olo_tokens_t *tokens)
 {
     const char *user = olo_claims_text(p, claims, client->user_claim);
     if (!user || !*user) {
         return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_MISSING,
                                apr_psprintf(p, "ID token has no '%s' claim", client->user_claim));
     }
-    const char *id = olo_rand_token(p, rand, OLO_SESSION_ID_BYTES);
-    if (!id) {
-        return olo_outcome_set(out, APR_EGENERAL, OLO_R_COOKIE_INVALID, "no random session id");
-    }
     json_t *exp = json_object_get(claims, "exp");
-    olo_session_t *session = apr_pcalloc(p, sizeof(*session));
-    session->id = id;
     session->user = user;
     session->sub = olo_claims_string(claims, "sub");
     session->email = olo_claims_string(claims, "email");
@@ -94,9 +88,25 @@ apr_status_t olo_login_session(olo_session_t **psession, olo_outcome_t *out, apr
     session->id_token = tokens->id_token;
     session->refresh_token = tokens->refresh_token;
     session->token_expires = json_is_number(exp) ? apr_time_from_sec(json_number_value(exp)) : 0;
+    return olo_outcome_set(out, APR_SUCCESS, OLO_OK, NULL);
+}
+
+apr_status_t olo_login_session(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
+                               json_t *claims, const olo_client_t *client,
+                               const olo_tokens_t *tokens, olo_rand_fn rand, apr_time_t now)
+{
+    olo_session_t *session = apr_pcalloc(p, sizeof(*session));
+    apr_status_t rv = olo_login_identity(session, out, p, claims, client, tokens);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    session->id = olo_rand_token(p, rand, OLO_SESSION_ID_BYTES);
+    if (!session->id) {
+        return olo_outcome_set(out, APR_EGENERAL, OLO_R_COOKIE_INVALID, "no random session id");
+    }
     session->created = now;
     session->expires = now + client->session_max_age;
     session->last_seen = now;
     *psession = session;
-    return olo_outcome_set(out, APR_SUCCESS, OLO_OK, NULL);
+    return APR_SUCCESS;
 }

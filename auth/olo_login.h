@@ -54,6 +54,14 @@ apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, a
                                  apr_time_t now);
 
 /**
+ * POSTs a grant form to the token endpoint, authenticating a confidential client with
+ * client_secret_basic, and parses the answer (olo_token_parse).
+ */
+apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out, apr_pool_t *p,
+                                     const olo_provider_t *prov, const olo_metadata_t *md,
+                                     const olo_client_t *client, const char *grant_form);
+
+/**
  * Verifies an ID token with the provider's keys, refetching them once when its kid is
  * unknown (key rotation), then checks its claims against want.
  */
@@ -61,6 +69,14 @@ apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_po
                                     const olo_provider_t *prov, const olo_metadata_t *md,
                                     const char *id_token, const olo_expect_t *want,
                                     apr_time_t now);
+
+/**
+ * Fills the identity of session (user, sub, email, name, groups, tokens and the ID token's
+ * expiry) from verified claims; OLO_R_USER_CLAIM_MISSING when the user claim is absent.
+ */
+apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_pool_t *p,
+                                json_t *claims, const olo_client_t *client,
+                                const olo_tokens_t *tokens);
 
 /**
  * A session from verified claims and the tokens that carried them, with a fresh random id;

@@ -10,6 +10,16 @@
 
 #define OLO_TOKEN_MAX_ERROR 64
 
+/* RFC 6749 3.2.1: a client without a secret names itself in the body */
+static const char *olo_token_with_client_id(apr_pool_t *p, const char *form,
+                                            const char *client_id, int with_client_id)
+{
+    if (!with_client_id) {
+        return form;
+    }
+    return apr_pstrcat(p, form, "&client_id=", olo_url_encode(p, client_id), NULL);
+}
+
 const char *olo_token_code_form(apr_pool_t *p, const char *code, const char *redirect_uri,
                                 const char *client_id, const char *verifier, int with_client_id)
 {
@@ -18,11 +28,15 @@ const char *olo_token_code_form(apr_pool_t *p, const char *code, const char *red
                                    "&redirect_uri=", olo_url_encode(p, redirect_uri),
                                    "&code_verifier=", olo_url_encode(p, verifier), NULL);
 
-    /* RFC 6749 3.2.1: a client without a secret names itself in the body */
-    if (with_client_id) {
-        form = apr_pstrcat(p, form, "&client_id=", olo_url_encode(p, client_id), NULL);
-    }
-    return form;
+    return olo_token_with_client_id(p, form, client_id, with_client_id);
+}
+
+const char *olo_token_refresh_form(apr_pool_t *p, const char *refresh_token,
+                                   const char *client_id, int with_client_id)
+{
+    const char *form = apr_pstrcat(p, "grant_type=refresh_token&refresh_token=",
+                                   olo_url_encode(p, refresh_token), NULL);
+    return olo_token_with_client_id(p, form, client_id, with_client_id);
 }
 
 const char *olo_token_basic_auth(apr_pool_t *p, const char *client_id, const char *secret)

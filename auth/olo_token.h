@@ -21,6 +21,13 @@ typedef struct olo_tokens_t {
 const char *olo_token_code_form(apr_pool_t *p, const char *code, const char *redirect_uri,
                                 const char *client_id, const char *verifier, int with_client_id);
 
+/**
+ * The form body of a refresh_token grant (RFC 6749 section 6), with client_id for public
+ * clients. OneLogin answers with a new ID token.
+ */
+const char *olo_token_refresh_form(apr_pool_t *p, const char *refresh_token,
+                                   const char *client_id, int with_client_id);
+
 /** "Basic " + base64(urlencode(id) ":" urlencode(secret)) (RFC 6749 section 2.3.1). */
 const char *olo_token_basic_auth(apr_pool_t *p, const char *client_id, const char *secret);
 

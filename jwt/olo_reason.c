@@ -61,6 +61,12 @@ static const olo_reason_entry_t olo_reason_table[OLO_R__COUNT] = {
                                  "Sign-in is unavailable right now. Please try again later."},
     [OLO_R_LOGIN_REQUIRED] = {"login-required",
                               "You need to sign in to see this page."},
+    [OLO_R_SESSION_IDLE] = {"session-idle",
+                            "You were away for a while, so you were signed out. "
+                            "Please sign in again."},
+    [OLO_R_SESSION_REVOKED] = {"session-revoked", "You signed out. Please sign in again."},
+    [OLO_R_REFRESH_FAILED] = {"refresh-failed",
+                              "Your sign-in could not be renewed. Please sign in again."},
 };
 
 /* Out-of-range values come from a corrupted or newer caller; answer with something usable

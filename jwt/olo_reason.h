@@ -35,6 +35,9 @@ typedef enum {
     OLO_R_USER_CLAIM_MISSING,   /* the RemoteUserClaim is absent from the ID token */
     OLO_R_CACHE_UNAVAILABLE,
     OLO_R_LOGIN_REQUIRED,       /* no session, and the request cannot follow a login redirect */
+    OLO_R_SESSION_IDLE,         /* no request for longer than OneLoginSessionIdleTimeout */
+    OLO_R_SESSION_REVOKED,      /* the session was ended by a logout */
+    OLO_R_REFRESH_FAILED,       /* the provider would not renew the ID token */
     OLO_R__COUNT
 } olo_reason_t;
 

@@ -1,0 +1,132 @@
+/* Renewing a session's ID token: when it is due, what is sent, and what is refused. */
+#include <string.h>
+#include <apr_strings.h>
+#include "olo_test.h"
+#include "olo_idp.h"
+#include "../../auth/olo_refresh.h"
+
+#define MIN apr_time_from_sec(60)
+
+static olo_session_t *session_of(fixture_t *f)
+{
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    route_tokens(f, id_token(key_a, "nonce-1", NULL), "rt-1");
+    ck_assert_int_eq(olo_callback_finish(&s, &out, olo_test_pool, &f->prov, &f->client,
+                                         &f->pending, "code-1", olo_test_rand, OLO_TEST_NOW), 0);
+    return s;
+}
+
+START_TEST(refresh_due_within_margin_only_with_refresh_token)
+{
+    olo_session_t s = {.refresh_token = "rt", .token_expires = OLO_TEST_NOW + 10 * MIN};
+    ck_assert(!olo_refresh_due(&s, MIN, OLO_TEST_NOW + 8 * MIN));
+    ck_assert(olo_refresh_due(&s, MIN, OLO_TEST_NOW + 9 * MIN));
+    s.refresh_token = NULL;
+    ck_assert(!olo_refresh_due(&s, MIN, OLO_TEST_NOW + 20 * MIN));
+}
+END_TEST
+
+START_TEST(login_keeps_the_refresh_token)
+{
+    olo_session_t *s = session_of(fixture());
+    ck_assert_str_eq(s->refresh_token, "rt-1");
+}
+END_TEST
+
+START_TEST(refresh_sends_grant_with_client_id_and_no_secret)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = session_of(f);
+    olo_session_t *fresh = NULL;
+    olo_outcome_t out;
+    apr_time_t later = OLO_TEST_NOW + 9 * MIN;
+    route_tokens(f, id_token_at(key_a, "ignored", later, NULL), "rt-2");
+    ck_assert_int_eq(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
+                                         later), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(f->http->last_form, "grant_type=refresh_token"));
+    ck_assert_ptr_nonnull(strstr(f->http->last_form, "refresh_token=rt-1"));
+    ck_assert_ptr_nonnull(strstr(f->http->last_form, "client_id=" CLIENT));
+    ck_assert_ptr_null(f->http->last_authorization);
+    ck_assert_str_eq(fresh->id, s->id);
+    ck_assert(fresh->created == s->created);
+    ck_assert(fresh->expires == s->expires);
+    ck_assert(fresh->token_expires == later + apr_time_from_sec(600));
+    ck_assert_str_eq(fresh->refresh_token, "rt-2");
+    ck_assert_str_ne(fresh->id_token, s->id_token);
+}
+END_TEST
+
+START_TEST(refresh_refused_by_provider_fails)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = session_of(f);
+    olo_session_t *fresh = NULL;
+    olo_outcome_t out;
+    olo_fake_http_route(f->http, TOKEN_URI, 400, "{\"error\":\"invalid_grant\"}");
+    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
+                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_REFRESH_FAILED);
+    ck_assert_ptr_null(fresh);
+}
+END_TEST
+
+START_TEST(refreshed_token_for_another_subject_refused)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = session_of(f);
+    olo_session_t *fresh = NULL;
+    olo_outcome_t out;
+    s->sub = "not-u1";   /* the session was for another subject than the token names */
+    route_tokens(f, id_token(key_a, "x", NULL), NULL);
+    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
+                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_REFRESH_FAILED);
+}
+END_TEST
+
+START_TEST(refreshed_token_with_bad_signature_refused)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = session_of(f);
+    olo_session_t *fresh = NULL;
+    olo_outcome_t out;
+    char *forged = apr_pstrdup(olo_test_pool, id_token(key_a, "x", NULL));
+    forged[strlen(forged) - 5] = (forged[strlen(forged) - 5] == 'A') ? 'B' : 'A';
+    route_tokens(f, forged, NULL);
+    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
+                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_BAD_SIGNATURE);
+}
+END_TEST
+
+START_TEST(refresh_without_new_refresh_token_keeps_the_old)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = session_of(f);
+    olo_session_t *fresh = NULL;
+    olo_outcome_t out;
+    route_tokens(f, id_token(key_a, "x", NULL), NULL);
+    ck_assert_int_eq(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
+                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_str_eq(fresh->refresh_token, "rt-1");
+}
+END_TEST
+
+Suite *olo_suite_refresh(void)
+{
+    Suite *s = suite_create("refresh");
+    TCase *tc = tcase_create("refresh");
+    tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, olo_idp_keys_setup, olo_idp_keys_teardown);
+    olo_test_add_pool_fixture(tc);
+    tcase_add_test(tc, refresh_due_within_margin_only_with_refresh_token);
+    tcase_add_test(tc, login_keeps_the_refresh_token);
+    tcase_add_test(tc, refresh_sends_grant_with_client_id_and_no_secret);
+    tcase_add_test(tc, refresh_refused_by_provider_fails);
+    tcase_add_test(tc, refreshed_token_for_another_subject_refused);
+    tcase_add_test(tc, refreshed_token_with_bad_signature_refused);
+    tcase_add_test(tc, refresh_without_new_refresh_token_keeps_the_old);
+    suite_add_tcase(s, tc);
+    return s;
+}
