@@ -9,6 +9,7 @@
 #include "../jwt/olo_seal.h"
 
 #define OLO_MERGE_STR(f) m->f = add->f ? add->f : base->f
+#define OLO_MERGE_PTR(f) m->f = add->f ? add->f : base->f
 #define OLO_MERGE_INT(f) m->f = (add->f != OLO_UNSET) ? add->f : base->f
 #define OLO_DEFAULT_STR(f, v) if (!conf->f) conf->f = (v)
 #define OLO_DEFAULT_INT(f, v) if (conf->f == OLO_UNSET) conf->f = (v)
@@ -25,6 +26,7 @@ olo_server_conf_t *olo_config_server_create(apr_pool_t *p)
     conf->metadata_ttl = OLO_UNSET;
     conf->jwks_ttl = OLO_UNSET;
     conf->jwks_refetch = OLO_UNSET;
+    conf->refresh_margin = OLO_UNSET;
     return conf;
 }
 
@@ -43,6 +45,7 @@ olo_server_conf_t *olo_config_server_merge(apr_pool_t *p, const olo_server_conf_
     OLO_MERGE_STR(user_claim);
     OLO_MERGE_STR(ca_file);
     OLO_MERGE_STR(cache);
+    OLO_MERGE_STR(post_logout_uri);
     OLO_MERGE_INT(session_max_age);
     OLO_MERGE_INT(idle_timeout);
     OLO_MERGE_INT(cookie_secure);
@@ -52,6 +55,7 @@ olo_server_conf_t *olo_config_server_merge(apr_pool_t *p, const olo_server_conf_
     OLO_MERGE_INT(metadata_ttl);
     OLO_MERGE_INT(jwks_ttl);
     OLO_MERGE_INT(jwks_refetch);
+    OLO_MERGE_INT(refresh_margin);
     m->runtime = NULL;  /* derived per server after merging, never inherited */
     return m;
 }
@@ -73,6 +77,8 @@ void olo_config_server_defaults(olo_server_conf_t *conf)
     OLO_DEFAULT_INT(metadata_ttl, OLO_DEFAULT_METADATA_TTL);
     OLO_DEFAULT_INT(jwks_ttl, OLO_DEFAULT_JWKS_TTL);
     OLO_DEFAULT_INT(jwks_refetch, OLO_DEFAULT_JWKS_REFETCH);
+    OLO_DEFAULT_INT(refresh_margin, OLO_DEFAULT_REFRESH_MARGIN);
+    OLO_DEFAULT_STR(post_logout_uri, OLO_DEFAULT_POST_LOGOUT_URI);
 }
 
 int olo_config_server_is_used(const olo_server_conf_t *conf)
@@ -104,6 +110,8 @@ olo_dir_conf_t *olo_config_dir_create(apr_pool_t *p)
     olo_dir_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
     conf->unauth_action = OLO_UNSET;
     conf->forward_id_token = OLO_UNSET;
+    conf->accept_bearer = OLO_UNSET;
+    conf->bearer_require_exp = OLO_UNSET;
     return conf;
 }
 
@@ -113,6 +121,11 @@ olo_dir_conf_t *olo_config_dir_merge(apr_pool_t *p, const olo_dir_conf_t *base,
     olo_dir_conf_t *m = apr_pcalloc(p, sizeof(*m));
     OLO_MERGE_INT(unauth_action);
     OLO_MERGE_INT(forward_id_token);
+    OLO_MERGE_INT(accept_bearer);
+    OLO_MERGE_INT(bearer_require_exp);
+    OLO_MERGE_PTR(bearer_jwks);
+    OLO_MERGE_PTR(bearer_issuers);
+    OLO_MERGE_PTR(bearer_audiences);
     return m;
 }
 
@@ -124,6 +137,16 @@ olo_unauth_t olo_config_dir_unauth(const olo_dir_conf_t *conf)
 int olo_config_dir_forward_id_token(const olo_dir_conf_t *conf)
 {
     return conf->forward_id_token == OLO_UNSET ? 1 : conf->forward_id_token;
+}
+
+int olo_config_dir_accept_bearer(const olo_dir_conf_t *conf)
+{
+    return conf->accept_bearer == OLO_UNSET ? 0 : conf->accept_bearer;
+}
+
+int olo_config_dir_bearer_require_exp(const olo_dir_conf_t *conf)
+{
+    return conf->bearer_require_exp == OLO_UNSET ? 1 : conf->bearer_require_exp;
 }
 
 const char *olo_config_check_issuer(apr_pool_t *p, const char *value)

@@ -2,6 +2,7 @@
 #define OLO_CONFIG_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 /**
@@ -25,6 +26,8 @@
 #define OLO_DEFAULT_METADATA_TTL 3600
 #define OLO_DEFAULT_JWKS_TTL 3600
 #define OLO_DEFAULT_JWKS_REFETCH 30
+#define OLO_DEFAULT_REFRESH_MARGIN 60
+#define OLO_DEFAULT_POST_LOGOUT_URI "/"
 
 typedef struct olo_server_conf_t {
     const char *issuer;
@@ -38,6 +41,7 @@ typedef struct olo_server_conf_t {
     const char *user_claim;
     const char *ca_file;
     const char *cache;              /* "provider[:args]" as written */
+    const char *post_logout_uri;    /* a path, or an absolute URL */
     int session_max_age;            /* seconds */
     int idle_timeout;
     int cookie_secure;              /* flag */
@@ -47,6 +51,7 @@ typedef struct olo_server_conf_t {
     int metadata_ttl;
     int jwks_ttl;
     int jwks_refetch;
+    int refresh_margin;             /* seconds before the ID token's exp that it is renewed */
     void *runtime;                  /* the glue's derived state (keys, cache), per server */
 } olo_server_conf_t;
 
@@ -60,6 +65,11 @@ typedef enum {
 typedef struct olo_dir_conf_t {
     int unauth_action;              /* olo_unauth_t or OLO_UNSET */
     int forward_id_token;           /* flag or OLO_UNSET */
+    int accept_bearer;              /* flag or OLO_UNSET */
+    int bearer_require_exp;         /* flag or OLO_UNSET */
+    apr_array_header_t *bearer_jwks;        /* extra JWKS URLs (const char *), NULL: none */
+    apr_array_header_t *bearer_issuers;     /* iss accepted from those keys, NULL: any */
+    apr_array_header_t *bearer_audiences;   /* aud one of which is required, NULL: any */
 } olo_dir_conf_t;
 
 olo_server_conf_t *olo_config_server_create(apr_pool_t *p);
@@ -81,6 +91,8 @@ olo_dir_conf_t *olo_config_dir_merge(apr_pool_t *p, const olo_dir_conf_t *base,
                                      const olo_dir_conf_t *add);
 olo_unauth_t olo_config_dir_unauth(const olo_dir_conf_t *conf);
 int olo_config_dir_forward_id_token(const olo_dir_conf_t *conf);
+int olo_config_dir_accept_bearer(const olo_dir_conf_t *conf);
+int olo_config_dir_bearer_require_exp(const olo_dir_conf_t *conf);
 
 /* Value checks for setters: NULL when fine, else what is wrong (without the name). */
 const char *olo_config_check_issuer(apr_pool_t *p, const char *value);

@@ -26,7 +26,7 @@ static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *o
                                               apr_time_t now)
 {
     olo_jwks_t *jwks = NULL;
-    apr_status_t rv = olo_provider_jwks(&jwks, out, p, prov, md, 0, now);
+    apr_status_t rv = olo_provider_jwks(&jwks, out, p, prov, md->jwks_uri, 0, now);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -37,7 +37,7 @@ static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *o
     /* An unknown kid usually means the provider rotated its keys: ask once more, within the
      * rate limit olo_provider_jwks enforces. */
     olo_outcome_t refetch = {OLO_OK, NULL};
-    if (olo_provider_jwks(&jwks, &refetch, p, prov, md, 1, now) != APR_SUCCESS) {
+    if (olo_provider_jwks(&jwks, &refetch, p, prov, md->jwks_uri, 1, now) != APR_SUCCESS) {
         out->detail = refetch.detail;
         return rv;
     }

@@ -1,9 +1,9 @@
 /* Proof Key for Code Exchange (RFC 7636), S256 only: "plain" gives no protection against an
  * attacker who reads the authorization request. */
 #include <string.h>
-#include <openssl/evp.h>
 #include "olo_pkce.h"
 #include "../jwt/olo_b64.h"
+#include "../jwt/olo_hash.h"
 
 apr_status_t olo_pkce_verifier(const char **pverifier, apr_pool_t *p, olo_rand_fn rand)
 {
@@ -17,15 +17,6 @@ apr_status_t olo_pkce_verifier(const char **pverifier, apr_pool_t *p, olo_rand_f
 
 const char *olo_pkce_challenge(apr_pool_t *p, const char *verifier)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-
-    if (verifier == NULL) {
-        return NULL;
-    }
     /* RFC 7636 4.2: BASE64URL-ENCODE(SHA256(ASCII(code_verifier))) */
-    if (EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(), NULL) != 1) {
-        return NULL;
-    }
-    return olo_b64_encode(p, md, mdlen);
+    return verifier ? olo_hash_sha256(p, verifier, strlen(verifier)) : NULL;
 }

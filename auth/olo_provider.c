@@ -101,19 +101,19 @@ static apr_status_t olo_provider_jwks_unpack(apr_time_t *pfetched, const char **
 
 static apr_status_t olo_provider_jwks_fetch(olo_jwks_t **pjwks, olo_outcome_t *out,
                                             apr_pool_t *p, const olo_provider_t *prov,
-                                            const olo_metadata_t *md, const char *key,
+                                            const char *jwks_uri, const char *key,
                                             apr_time_t now)
 {
     const char *body = NULL;
     apr_size_t len = 0;
-    apr_status_t rv = olo_provider_get(&body, &len, out, p, prov->http, md->jwks_uri);
+    apr_status_t rv = olo_provider_get(&body, &len, out, p, prov->http, jwks_uri);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     rv = olo_jwks_parse(pjwks, p, body, len);
     if (rv != APR_SUCCESS) {
         return olo_outcome_set(out, rv, OLO_R_PROVIDER_BAD_RESPONSE,
-                               apr_psprintf(p, "JWKS at %s holds no usable key", md->jwks_uri));
+                               apr_psprintf(p, "JWKS at %s holds no usable key", jwks_uri));
     }
     const char *entry = apr_psprintf(p, "%" APR_TIME_T_FMT "\n%s", apr_time_sec(now), body);
     prov->cache->store(prov->cache->baton, p, key, entry, strlen(entry), now + prov->jwks_ttl);
@@ -121,10 +121,10 @@ static apr_status_t olo_provider_jwks_fetch(olo_jwks_t **pjwks, olo_outcome_t *o
 }
 
 apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_t *p,
-                               const olo_provider_t *prov, const olo_metadata_t *md,
-                               int refetch, apr_time_t now)
+                               const olo_provider_t *prov, const char *jwks_uri, int refetch,
+                               apr_time_t now)
 {
-    const char *key = apr_pstrcat(p, OLO_PROVIDER_KEY_JWKS, md->jwks_uri, NULL);
+    const char *key = apr_pstrcat(p, OLO_PROVIDER_KEY_JWKS, jwks_uri, NULL);
     olo_jwks_t *jwks = NULL;
     char *cached = NULL;
     const char *json = NULL;
@@ -145,7 +145,7 @@ apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_
             goto cleanup;
         }
     }
-    rv = olo_provider_jwks_fetch(&jwks, out, p, prov, md, key, now);
+    rv = olo_provider_jwks_fetch(&jwks, out, p, prov, jwks_uri, key, now);
 cleanup:
     *pjwks = (rv == APR_SUCCESS) ? jwks : NULL;
     if (rv == APR_SUCCESS) {

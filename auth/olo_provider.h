@@ -39,13 +39,14 @@ apr_status_t olo_provider_metadata(olo_metadata_t **pmd, olo_outcome_t *out, apr
                                    const olo_provider_t *prov, apr_time_t now);
 
 /**
- * The provider's signing keys. With `refetch` the cached set is replaced by a fresh one
- * unless the cached set is younger than jwks_refetch_interval (then APR_EAGAIN: a flood of
- * tokens with invented kids cannot make us hammer the provider).
+ * The signing keys at jwks_uri (the provider's, or another trusted set). With `refetch` the
+ * cached set is replaced by a fresh one unless the cached set is younger than
+ * jwks_refetch_interval (then APR_EAGAIN: a flood of tokens with invented kids cannot make us
+ * hammer the provider).
  */
 apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_t *p,
-                               const olo_provider_t *prov, const olo_metadata_t *md,
-                               int refetch, apr_time_t now);
+                               const olo_provider_t *prov, const char *jwks_uri, int refetch,
+                               apr_time_t now);
 
 /** Fetches url and checks for a 200 answer; the shared fetch step of discovery and JWKS. */
 apr_status_t olo_provider_get(const char **pbody, apr_size_t *plen, olo_outcome_t *out,

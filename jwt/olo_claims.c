@@ -212,3 +212,54 @@ int olo_claims_match(json_t *claims, const char *name, const char *value)
     }
     return olo_claims_string_is(v, value);
 }
+
+/* True when the string claim `name` equals, or the array claim contains, one of values. */
+static int olo_claims_match_any(json_t *claims, const char *name, const apr_array_header_t *values)
+{
+    for (int i = 0; i < values->nelts; i++) {
+        if (olo_claims_match(claims, name, APR_ARRAY_IDX(values, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static olo_reason_t olo_claims_bearer_times(json_t *claims, const olo_bearer_expect_t *want,
+                                            apr_time_t now)
+{
+    apr_time_t t = 0;
+    if (json_object_get(claims, "exp") || want->require_exp) {
+        if (!olo_claims_time(&t, claims, "exp") || t <= now - want->skew) {
+            return OLO_R_EXPIRED;
+        }
+    }
+    if (json_object_get(claims, "nbf")
+        && (!olo_claims_time(&t, claims, "nbf") || t > now + want->skew)) {
+        return OLO_R_NBF_FUTURE;
+    }
+    if (json_object_get(claims, "iat")
+        && (!olo_claims_time(&t, claims, "iat") || t > now + want->skew)) {
+        return OLO_R_IAT_INVALID;
+    }
+    return OLO_OK;
+}
+
+apr_status_t olo_claims_check_bearer(olo_reason_t *preason, json_t *claims,
+                                     const olo_bearer_expect_t *want, apr_time_t now)
+{
+    olo_reason_t reason = OLO_OK;
+    if (!json_is_object(claims)) {
+        reason = OLO_R_TOKEN_MALFORMED;
+    }
+    else if (want->issuers && !olo_claims_match_any(claims, "iss", want->issuers)) {
+        reason = OLO_R_ISS_MISMATCH;
+    }
+    else if (want->audiences && !olo_claims_match_any(claims, "aud", want->audiences)) {
+        reason = OLO_R_AUD_MISMATCH;
+    }
+    else {
+        reason = olo_claims_bearer_times(claims, want, now);
+    }
+    *preason = reason;
+    return (reason == OLO_OK) ? APR_SUCCESS : APR_EGENERAL;
+}

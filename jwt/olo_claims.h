@@ -2,6 +2,7 @@
 #define OLO_CLAIMS_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 #include <jansson.h>
 #include "olo_reason.h"
@@ -36,6 +37,22 @@ typedef struct olo_expect_t {
  */
 apr_status_t olo_claims_check(olo_reason_t *preason, json_t *claims, const olo_expect_t *want,
                               apr_time_t now);
+
+/** What a bearer token from another trusted key set (e.g. OpenMetadata's bot JWKS) must say. */
+typedef struct olo_bearer_expect_t {
+    const apr_array_header_t *issuers;      /* iss must be one of these; NULL: any */
+    const apr_array_header_t *audiences;    /* aud must contain one of these; NULL: any */
+    int require_exp;                        /* bot tokens may be minted without expiry */
+    apr_interval_time_t skew;
+} olo_bearer_expect_t;
+
+/**
+ * Checks a verified bearer token from a non-OIDC issuer: iss, aud, exp (required unless
+ * require_exp is 0, checked whenever present), nbf and iat (not in the future), in that order.
+ * OLO_R_ISS_MISMATCH, OLO_R_AUD_MISMATCH, OLO_R_EXPIRED, OLO_R_NBF_FUTURE, OLO_R_IAT_INVALID.
+ */
+apr_status_t olo_claims_check_bearer(olo_reason_t *preason, json_t *claims,
+                                     const olo_bearer_expect_t *want, apr_time_t now);
 
 /** String value of a claim, or NULL when absent or not a string. */
 const char *olo_claims_string(json_t *claims, const char *name);

@@ -18,10 +18,11 @@ else pass; fi
 # 2. Every server/dir config field is initialised unset in create and handled in merge.
 for struct in olo_server_conf_t olo_dir_conf_t; do
     fields=$(sed -n "/^typedef struct $struct {/,/^} $struct;/p" auth/olo_config.h \
-             | grep -E '^\s+(const char \*|int |void \*)' | sed -E 's/.*[ *]([a-z_]+);.*/\1/')
+             | grep -E '^\s+(const char \*|int |void \*|apr_array_header_t \*)' \
+             | sed -E 's/^[^;]*[ *]([a-z_]+);.*/\1/')
     for f in $fields; do
         [ "$f" = runtime ] && continue
-        if grep -qE "OLO_MERGE_(STR|INT)\($f\)" auth/olo_config.c; then pass
+        if grep -qE "OLO_MERGE_(STR|INT|PTR)\($f\)" auth/olo_config.c; then pass
         else fail "$struct.$f is not merged in auth/olo_config.c"; fi
         if sed -n "/^typedef struct $struct {/,/^} $struct;/p" auth/olo_config.h | grep -qE "int $f;"; then
             if grep -qE "conf->$f = OLO_UNSET" auth/olo_config.c; then pass

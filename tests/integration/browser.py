@@ -185,14 +185,20 @@ class Browser:
             f"state cookie olo_state_{start.state} not cleared at the callback: {state}"
         return location
 
+    def sign_in(self, path="/", login="alice@example.com", password="alice-password",
+                landing=None):
+        """The browser login up to the callback's redirect, every hop checked; returns the
+        absolute URL the browser lands on (not fetched)."""
+        start = self.start_login(path)
+        callback_url = self.provider_login(start.auth_url, login, password)
+        r = self.callback(callback_url)
+        return self.check_logged_in_redirect(r, start, landing or path)
+
     def login(self, path="/", login="alice@example.com", password="alice-password",
               landing=None, user=None):
         """The whole browser login; returns the backend's JSON answer for `path`.
         `user` is the REMOTE_USER expected (default: the login, as the email claim)."""
-        start = self.start_login(path)
-        callback_url = self.provider_login(start.auth_url, login, password)
-        r = self.callback(callback_url)
-        location = self.check_logged_in_redirect(r, start, landing or path)
+        location = self.sign_in(path, login, password, landing)
         final = self.s.get(location, headers={"Accept": API}, allow_redirects=False,
                            timeout=TIMEOUT)
         assert final.status_code == 200, \

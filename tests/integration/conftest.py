@@ -65,6 +65,22 @@ def backend_proc():
     b.stop()
 
 
+@pytest.fixture(scope="session")
+def openmetadata_proc(workdir, pki, provider_proc):
+    om = E.OpenMetadata(workdir / "openmetadata", pki.server_cert, pki.server_key, pki.ca_cert,
+                        f"{provider_proc.issuer}/certs")
+    om.start()
+    yield om
+    om.stop()
+
+
+@pytest.fixture
+def openmetadata(openmetadata_proc):
+    """The OpenMetadata stand-in, with an empty request log."""
+    openmetadata_proc.reset()
+    return openmetadata_proc
+
+
 @pytest.fixture
 def provider(provider_proc):
     """The provider, back to normal behaviour and an empty request log."""
@@ -133,7 +149,8 @@ def httpd_factory(workdir, provider, backend, request, _watch):
     def make(start=True, **kw):
         count[0] += 1
         root = workdir / "httpd" / f"{_safe(request.node.name)}-{count[0]}"
-        h = E.Httpd(root, provider=provider, backend=backend, **kw)
+        kw.setdefault("backend", backend)  # or backend=openmetadata: ProxyPass goes there
+        h = E.Httpd(root, provider=provider, **kw)
         _watch.add(h, own=True)
         if start:
             h.start()
@@ -197,3 +214,32 @@ def browser_factory(provider, _watch):
 @pytest.fixture
 def browser(browser_factory, httpd):
     return browser_factory(httpd)
+
+
+@pytest.fixture(scope="module")
+def _shared_om_httpd(workdir, provider_proc, openmetadata_proc, request):
+    """One instance per test file in front of the OpenMetadata stand-in. The file may define
+    `om_httpd_config(om, provider) -> {Httpd keyword arguments}` to change the template."""
+    configure = getattr(request.module, "om_httpd_config", None)
+    kw = configure(openmetadata_proc, provider_proc) if configure else {}
+    h = E.Httpd(workdir / "httpd" / f"shared-om-{_safe(request.module.__name__)}",
+                provider=provider_proc, backend=openmetadata_proc, **kw)
+    h.start()
+    yield h
+    first = len(h.error_lines())
+    h.stop()
+    bad = E.LogExpectations().problems(h.error_lines()[first:])
+    if bad:
+        pytest.fail(f"{h.error_log} at stop:\n  " + "\n  ".join(bad), pytrace=False)
+
+
+@pytest.fixture
+def om_httpd(_shared_om_httpd, provider, openmetadata, _watch):
+    """httpd proxying to the OpenMetadata stand-in, shared by this file's tests."""
+    _watch.add(_shared_om_httpd, own=False)
+    return _shared_om_httpd
+
+
+@pytest.fixture
+def om_browser(browser_factory, om_httpd):
+    return browser_factory(om_httpd)

@@ -25,6 +25,7 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 MODULE_SO = REPO / ".libs" / "mod_onelogin_oidc.so"
 PROVIDER_JS = REPO / "tests" / "provider" / "server.js"
 ECHO_PY = REPO / "tests" / "backend" / "echo.py"
+OPENMETADATA_JS = REPO / "tests" / "backend" / "openmetadata.js"
 PYTHON = "/usr/bin/python3"
 CLIENT_ID = "olo-test-client"
 HOST = "127.0.0.1"
@@ -205,6 +206,12 @@ class Provider:
     def endpoint_log(self, endpoint):
         return self.control("GET", f"log?endpoint={endpoint}")
 
+    def set_lifetimes(self, id_token=None, access_token=None):
+        """Seconds the ID / access tokens issued from now on live (reset: 3600)."""
+        body = {k: v for k, v in (("id_token", id_token), ("access_token", access_token))
+                if v is not None}
+        return self.control("POST", "lifetimes", body)
+
     def allow_client_urls(self, redirect_uris, post_logout_redirect_uris=()):
         return self.control("POST", "clients", {
             "redirect_uris": list(redirect_uris),
@@ -237,6 +244,63 @@ class Backend:
     def reset(self):
         requests.post(f"{self.url}/__echo/reset", timeout=5,
                       proxies={"http": None, "https": None})
+
+
+class OpenMetadata:
+    """tests/backend/openmetadata.js: OpenMetadata's API as far as a front door can tell.
+
+    Plain http for the application (`port`, what httpd proxies to) and https with the test
+    certificate (`https_port`) for its JWKS; it trusts the provider's /oidc/2/certs and its
+    own https JWKS, like OpenMetadata's AUTHENTICATION_PUBLIC_KEYS."""
+
+    def __init__(self, directory, cert, key, ca_cert, provider_jwks_url):
+        self.dir = Path(directory)
+        self.cert, self.key, self.ca_cert = cert, key, ca_cert
+        self.provider_jwks_url = provider_jwks_url
+        self.proc = None
+        self.log_file = self.dir / "openmetadata.log"
+
+    def start(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        env = clean_env({"HTTP_PORT": "0", "HTTPS_PORT": "0", "CERT": str(self.cert),
+                         "KEY": str(self.key), "CA_CERT": str(self.ca_cert),
+                         "PUBLIC_KEY_URLS": self.provider_jwks_url})
+        self._stderr = open(self.log_file, "ab")
+        self.proc = subprocess.Popen(["node", str(OPENMETADATA_JS)], cwd=REPO, env=env,
+                                     stdout=subprocess.PIPE, stderr=self._stderr)
+        ports = dict(kv.split("=") for kv in read_ready_line(self.proc, "openmetadata").split())
+        self.port, self.https_port = int(ports["http"]), int(ports["https"])
+        self.url = f"http://{HOST}:{self.port}"
+        self.https_url = f"https://{HOST}:{self.https_port}"
+        self.jwks_url = f"{self.https_url}/api/v1/system/config/jwks"
+        return self
+
+    def stop(self):
+        stop_process(self.proc)
+        self._stderr.close()
+
+    def control(self, method, path, body=None):
+        r = requests.request(method, f"{self.url}/__om/{path}", json=body, timeout=10,
+                             proxies={"http": None, "https": None})
+        if r.status_code != 200:
+            raise RuntimeError(f"openmetadata control {method} {path}: {r.status_code} {r.text}")
+        return r.json()
+
+    def requests_seen(self, websocket=None):
+        """Every request it answered (control routes aside), oldest first."""
+        seen = self.control("GET", "requests")
+        return [e for e in seen if websocket is None or e["websocket"] == websocket]
+
+    def reset(self):
+        return self.control("POST", "reset")
+
+    def bot_token(self, exp_seconds=3600, claims=None, kid=None):
+        """A JWT signed by its bot key: iss open-metadata.org, sub ingestion-bot.
+        exp_seconds None: no exp; claims override (a None value removes a claim)."""
+        body = {"exp_seconds": exp_seconds, "claims": claims or {}}
+        if kid is not None:
+            body["kid"] = kid
+        return self.control("POST", "bot-token", body)["token"]
 
 
 CONFIG_TEMPLATE = """\

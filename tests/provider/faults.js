@@ -15,6 +15,11 @@ export const ENDPOINT_MODES = new Set([
     'token-500', 'jwks-500',
 ]);
 
+/* Faults of the token endpoint for grant_type=refresh_token only; code exchanges work. */
+export const REFRESH_MODES = new Set([
+    'refresh-500', 'refresh-invalid-grant', 'refresh-bad-token',
+]);
+
 function b64url(data) {
     return Buffer.from(data).toString('base64url');
 }
@@ -131,6 +136,14 @@ export function faultMiddleware({ state, keys, log }) {
 
         await next();
 
+        const isRefresh = isToken && ctx.oidc?.body?.grant_type === 'refresh_token';
+        if (isRefresh && REFRESH_MODES.has(mode)) {
+            // After oidc-provider answered: the refresh token it had is used up (rotated),
+            // as when a real provider fails after doing the work.
+            await applyRefreshFault(ctx, mode, keys);
+            log.add(ctx, { mode, fault: mode });
+            return;
+        }
         if (isDiscovery && ctx.status === 200) {
             rewriteDiscovery(ctx, mode);
         } else if (isJwks && ctx.status === 200 && mode === 'rotate') {
@@ -143,6 +156,21 @@ export function faultMiddleware({ state, keys, log }) {
         }
         log.add(ctx, mode !== 'normal' ? { mode } : {});
     };
+}
+
+async function applyRefreshFault(ctx, mode, keys) {
+    if (mode === 'refresh-500') {
+        ctx.status = 500;
+        ctx.type = 'text/plain';
+        ctx.body = 'Internal Server Error (test fault)\n';
+    } else if (mode === 'refresh-invalid-grant') {
+        ctx.status = 400;
+        ctx.type = 'application/json';
+        ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+    } else if (mode === 'refresh-bad-token' && ctx.status === 200 && ctx.body?.id_token) {
+        const idToken = await forgeIdToken(ctx.body.id_token, { mode: 'bad-signature' }, keys);
+        ctx.body = { ...ctx.body, id_token: idToken };
+    }
 }
 
 function rewriteDiscovery(ctx, mode) {

@@ -39,7 +39,7 @@ export class RequestLog {
             ...extra,
         };
         if (endpoint === 'token') {
-            Object.assign(entry, tokenFields(ctx.oidc?.body || {}));
+            Object.assign(entry, tokenFields(ctx.oidc?.body || {}), answerFields(ctx));
         }
         this.entries.push(entry);
         if (this.entries.length > MAX_ENTRIES) {
@@ -61,6 +61,17 @@ function redacted(headers) {
         out.authorization = `${out.authorization.split(' ')[0]} <redacted>`;
     }
     return out;
+}
+
+/* What the token endpoint answered, without the tokens themselves. */
+function answerFields(ctx) {
+    const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
+    return {
+        id_token_returned: typeof body.id_token === 'string',
+        refresh_token_returned: typeof body.refresh_token === 'string',
+        error: body.error ?? null,
+        granted_scope: body.scope ?? null,
+    };
 }
 
 function tokenFields(body) {

@@ -13,6 +13,7 @@
 // Test control (JSON, see README.md beside this file):
 //   POST /__test/mode {"mode": "..."}   POST /__test/reset   GET /__test/log
 //   POST /__test/clients {"redirect_uris": [...], "post_logout_redirect_uris": [...]}
+//   POST /__test/lifetimes {"id_token": SECONDS, "access_token": SECONDS}
 //   GET  /__test/state
 
 import { randomBytes } from 'node:crypto';
@@ -28,7 +29,9 @@ import { CLAIMS, findAccount } from './accounts.js';
 import {
     TestAdapter, addClientUris, clientMetadata, listClients, registerClient,
 } from './adapter.js';
-import { ENDPOINT_MODES, TOKEN_MODES, buildKeys, faultMiddleware, makeRsaKey } from './faults.js';
+import {
+    ENDPOINT_MODES, REFRESH_MODES, TOKEN_MODES, buildKeys, faultMiddleware, makeRsaKey,
+} from './faults.js';
 import { handleInteraction } from './interaction.js';
 import { RequestLog } from './log.js';
 
@@ -142,7 +145,9 @@ function htmlEscape(s) {
     return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function providerConfig(signingKey, clientId) {
+const DEFAULT_LIFETIMES = { id_token: 3600, access_token: 3600 };
+
+function providerConfig(signingKey, clientId, state) {
     return {
         adapter: TestAdapter,
         findAccount,
@@ -158,9 +163,10 @@ function providerConfig(signingKey, clientId) {
         issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
         loadExistingGrant,
         ttl: {
-            AccessToken: 3600,
+            // POST /__test/lifetimes shortens these, for the refresh tests.
+            AccessToken: () => state.lifetimes.access_token,
             AuthorizationCode: 60,
-            IdToken: 3600,
+            IdToken: () => state.lifetimes.id_token,
             RefreshToken: 24 * 3600,
             Interaction: 600,
             Session: 8 * 3600,
@@ -251,9 +257,10 @@ async function handleControl(req, res, url, ctl) {
     switch (route) {
     case 'POST /__test/mode': {
         const mode = json.mode || 'normal';
-        if (mode !== 'normal' && !TOKEN_MODES.has(mode) && !ENDPOINT_MODES.has(mode)) {
+        if (mode !== 'normal' && !TOKEN_MODES.has(mode) && !ENDPOINT_MODES.has(mode)
+            && !REFRESH_MODES.has(mode)) {
             return sendJson(res, 400, { error: `unknown mode ${mode}`,
-                modes: [...TOKEN_MODES, ...ENDPOINT_MODES] });
+                modes: [...TOKEN_MODES, ...ENDPOINT_MODES, ...REFRESH_MODES] });
         }
         Object.assign(state, { mode, delay: json.delay, secret: json.secret,
             keepOld: !!json.keep_old });
@@ -264,7 +271,7 @@ async function handleControl(req, res, url, ctl) {
     }
     case 'POST /__test/reset':
         Object.assign(state, { mode: 'normal', delay: undefined, secret: undefined,
-            keepOld: false, rotated: undefined });
+            keepOld: false, rotated: undefined, lifetimes: { ...DEFAULT_LIFETIMES } });
         log.clear();
         return sendJson(res, 200, describe(state, keys, issuer));
     case 'GET /__test/log':
@@ -277,6 +284,18 @@ async function handleControl(req, res, url, ctl) {
             addClientUris(id, 'post_logout_redirect_uris', json.post_logout_redirect_uris || []);
         }
         return sendJson(res, 200, { clients: listClients() });
+    }
+    case 'POST /__test/lifetimes': {
+        for (const name of Object.keys(DEFAULT_LIFETIMES)) {
+            if (json[name] !== undefined) {
+                const seconds = Number(json[name]);
+                if (!Number.isInteger(seconds) || seconds < 1) {
+                    return sendJson(res, 400, { error: `${name} must be a whole number >= 1` });
+                }
+                state.lifetimes[name] = seconds;
+            }
+        }
+        return sendJson(res, 200, describe(state, keys, issuer));
     }
     case 'GET /__test/state':
         return sendJson(res, 200, { ...describe(state, keys, issuer), clients: listClients() });
@@ -291,6 +310,7 @@ function describe(state, keys, issuer) {
         mode: state.mode,
         kid: keys.real.publicJwk.kid,
         rotated_kid: state.rotated?.publicJwk.kid,
+        lifetimes: state.lifetimes,
         confidential_client: CONFIDENTIAL_CLIENT,
     };
 }
@@ -299,7 +319,7 @@ async function main() {
     const opts = options();
     const signingKey = await loadSigningKey(opts.stateDir);
     const keys = await buildKeys(signingKey);
-    const state = { mode: 'normal' };
+    const state = { mode: 'normal', lifetimes: { ...DEFAULT_LIFETIMES } };
     const log = new RequestLog();
     registerClients(opts);
 
@@ -310,7 +330,7 @@ async function main() {
     await new Promise((resolve) => { server.listen(opts.port, '127.0.0.1', resolve); });
     const issuer = `https://127.0.0.1:${server.address().port}${MOUNT}`;
 
-    const provider = new Provider(issuer, providerConfig(signingKey, opts.clientId));
+    const provider = new Provider(issuer, providerConfig(signingKey, opts.clientId, state));
     provider.use(faultMiddleware({ state, keys, log }));
     const callback = provider.callback();
     const ctl = { state, keys, log, issuer, opts };

@@ -1,4 +1,5 @@
 /* jwt/olo_claims: one test per ID token rule (OIDC Core 3.1.3.7), against a fixed clock. */
+#include <apr_strings.h>
 #include "olo_test.h"
 #include "../../jwt/olo_claims.h"
 
@@ -20,6 +21,31 @@ static apr_status_t claims_free(void *json)
     json_decref(json);
     return APR_SUCCESS;
 }
+
+/* A bot token as OpenMetadata mints them: its own iss, no aud, maybe no exp. */
+static olo_reason_t check_bearer(const char *text, const char *issuer, const char *audience,
+                                 int require_exp)
+{
+    apr_array_header_t *iss = NULL, *aud = NULL;
+    olo_reason_t reason = OLO_R__COUNT;
+    if (issuer) {
+        iss = apr_array_make(olo_test_pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(iss, const char *) = issuer;
+    }
+    if (audience) {
+        aud = apr_array_make(olo_test_pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(aud, const char *) = audience;
+    }
+    olo_bearer_expect_t w = {iss, aud, require_exp, apr_time_from_sec(SKEW_S)};
+    json_t *c = json_loads(text, 0, NULL);
+    ck_assert_ptr_nonnull(c);
+    apr_pool_cleanup_register(olo_test_pool, c, claims_free, apr_pool_cleanup_null);
+    apr_status_t rv = olo_claims_check_bearer(&reason, c, &w, OLO_TEST_NOW);
+    ck_assert_int_eq(rv, reason == OLO_OK ? APR_SUCCESS : APR_EGENERAL);
+    return reason;
+}
+
+#define BOT "{\"iss\":\"open-metadata.org\",\"sub\":\"ingestion-bot\""
 
 /* A token that passes every rule; each test breaks exactly one thing. */
 static json_t *good_claims(void)
@@ -367,6 +393,47 @@ START_TEST(match_string_and_array_membership)
 }
 END_TEST
 
+
+START_TEST(bearer_bot_token_without_exp_when_not_required)
+{
+    ck_assert_int_eq(check_bearer(BOT "}", "open-metadata.org", NULL, 0), OLO_OK);
+    ck_assert_int_eq(check_bearer(BOT "}", "open-metadata.org", NULL, 1), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(bearer_issuer_must_be_listed)
+{
+    ck_assert_int_eq(check_bearer(BOT "}", "someone-else", NULL, 0), OLO_R_ISS_MISMATCH);
+    ck_assert_int_eq(check_bearer(BOT "}", NULL, NULL, 0), OLO_OK);
+}
+END_TEST
+
+START_TEST(bearer_audience_required_when_listed)
+{
+    ck_assert_int_eq(check_bearer(BOT "}", NULL, "om", 0), OLO_R_AUD_MISMATCH);
+    ck_assert_int_eq(check_bearer(BOT ",\"aud\":[\"x\",\"om\"]}", NULL, "om", 0), OLO_OK);
+}
+END_TEST
+
+START_TEST(bearer_expired_exp_refused_even_when_optional)
+{
+    const char *t = apr_psprintf(olo_test_pool, BOT ",\"exp\":%ld}",
+                                 (long)(NOW_S - SKEW_S - 1));
+    ck_assert_int_eq(check_bearer(t, NULL, NULL, 0), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(bearer_future_nbf_and_iat_refused)
+{
+    const char *nbf = apr_psprintf(olo_test_pool, BOT ",\"nbf\":%ld}",
+                                   (long)(NOW_S + SKEW_S + 1));
+    const char *iat = apr_psprintf(olo_test_pool, BOT ",\"iat\":%ld}",
+                                   (long)(NOW_S + SKEW_S + 1));
+    ck_assert_int_eq(check_bearer(nbf, NULL, NULL, 0), OLO_R_NBF_FUTURE);
+    ck_assert_int_eq(check_bearer(iat, NULL, NULL, 0), OLO_R_IAT_INVALID);
+}
+END_TEST
+
 Suite *olo_suite_claims(void)
 {
     Suite *s = suite_create("olo_claims");
@@ -404,6 +471,11 @@ Suite *olo_suite_claims(void)
     tcase_add_test(tc, text_joins_arrays_with_commas);
     tcase_add_test(tc, text_prints_scalars);
     tcase_add_test(tc, match_string_and_array_membership);
+    tcase_add_test(tc, bearer_bot_token_without_exp_when_not_required);
+    tcase_add_test(tc, bearer_issuer_must_be_listed);
+    tcase_add_test(tc, bearer_audience_required_when_listed);
+    tcase_add_test(tc, bearer_expired_exp_refused_even_when_optional);
+    tcase_add_test(tc, bearer_future_nbf_and_iat_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -163,7 +163,7 @@ START_TEST(token_signed_by_unknown_key_refused)
     olo_jwks_t *jwks = NULL;
     /* keys fetched just now: the refetch that key-b's kid asks for is not allowed yet */
     ck_assert_int_eq(olo_provider_jwks(&jwks, &out, olo_test_pool, &f->prov,
-                                       &(olo_metadata_t){.jwks_uri = JWKS_URI}, 0, OLO_TEST_NOW), 0);
+                                       JWKS_URI, 0, OLO_TEST_NOW), 0);
     route_token(f, id_token(key_b, "nonce-1", NULL));
     ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_KID_UNKNOWN);
@@ -179,7 +179,7 @@ START_TEST(key_rotation_refetches_keys_once)
     olo_jwks_t *jwks = NULL;
     apr_time_t earlier = OLO_TEST_NOW - apr_time_from_sec(300);
     ck_assert_int_eq(olo_provider_jwks(&jwks, &out, olo_test_pool, &f->prov,
-                                       &(olo_metadata_t){.jwks_uri = JWKS_URI}, 0, earlier), 0);
+                                       JWKS_URI, 0, earlier), 0);
     olo_fake_http_route(f->http, JWKS_URI, 200, jwks_of(key_b));   /* the provider rotated */
     route_token(f, id_token(key_b, "nonce-1", NULL));
     ck_assert_int_eq(finish(f, &s, &out), APR_SUCCESS);
