@@ -9,6 +9,8 @@ from test_provider import jwk_to_pem
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 LOGGED_IN_USER = "/api/v1/users/loggedInUser"
+# What OpenMetadata's web app (oidc-client-ts) puts in its own login's state: 32 hex digits.
+SPA_STATE = "5f0c2d8e9b7a41c3a6e2f1d0b9c8a7e6"
 
 
 def om_httpd_config(om, provider):
@@ -191,13 +193,16 @@ def test_api_call_without_session_gets_401_json(om_httpd, om_browser, openmetada
 
 
 def test_browser_without_session_is_sent_to_login(om_httpd, om_browser, openmetadata):
-    om_browser.start_login("/explore/tables")
+    om_browser.start_login("/table/sample_data.ecommerce_db.shopify.dim_address")
     assert openmetadata.requests_seen() == []
 
 
 def test_unauth_action_401_and_redirect_are_per_location(om_httpd, om_browser, openmetadata,
                                                          provider):
-    assert_login_required_401(om_browser.get("/always-401/page", accept=HTML))
+    r = om_browser.get("/always-401/page", accept=HTML)
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert 'realm="OneLogin"' in r.headers.get("WWW-Authenticate", ""), r.headers
+    assert "Location" not in r.headers, r.headers
     r = om_browser.get("/always-redirect/data", accept=API, headers=XHR)
     assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
     assert r.headers["Location"].startswith(provider.issuer + "/auth?"), r.headers
@@ -229,9 +234,9 @@ def test_unauth_action_pass_still_forwards_a_session(om_httpd, om_browser, openm
 # -- paths shared with OpenMetadata's web app ----------------------------------------------
 
 @pytest.mark.parametrize("path", [
-    "/callback?code=spa-code&state=spa-state",
+    f"/callback?code=spa-code&state={SPA_STATE}",
     "/callback",
-    "/silent-callback?code=spa-code&state=spa-state",
+    f"/silent-callback?code=spa-code&state={SPA_STATE}",
 ], ids=["callback-foreign-state", "callback-bare", "silent-callback"])
 def test_web_app_callback_with_session_reaches_openmetadata(om_httpd, om_browser, openmetadata,
                                                             path):
@@ -248,7 +253,7 @@ def test_web_app_callback_with_session_reaches_openmetadata(om_httpd, om_browser
 def test_callback_with_unknown_state_and_no_session_stays_a_400(om_httpd, om_browser,
                                                                 openmetadata, expect_log_ids):
     expect_log_ids("OLO00020")
-    r = om_browser.get("/callback?code=spa-code&state=spa-state", accept=HTML)
+    r = om_browser.get(f"/callback?code=spa-code&state={SPA_STATE}", accept=HTML)
     assert r.status_code == 400, (r.status_code, r.text[:300])
     assert openmetadata.requests_seen() == []
 

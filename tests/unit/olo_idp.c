@@ -44,6 +44,11 @@ const char *id_token_at(cjose_jwk_t *key, const char *nonce, apr_time_t issued, 
         "{\"iss\":\"" ISSUER "\",\"aud\":\"" CLIENT "\",\"sub\":\"u1\",\"email\":\"alice@example.com\","
         "\"name\":\"Alice\",\"groups\":[\"Admins\",\"Everyone\"],\"nonce\":\"%s\",\"iat\":%ld,"
         "\"exp\":%ld%s%s}", nonce, now, now + 600, extra ? "," : "", extra ? extra : "");
+    return signed_jwt(key, payload);
+}
+
+const char *signed_jwt(cjose_jwk_t *key, const char *payload)
+{
     json_t *hdr = json_pack("{s:s, s:s}", "alg", "RS256", "kid", cjose_jwk_get_kid(key, NULL));
     cjose_jws_t *jws = cjose_jws_sign(key, hdr, (const uint8_t *)payload, strlen(payload), NULL);
     const char *compact = NULL;

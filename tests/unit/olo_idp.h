@@ -35,6 +35,8 @@ const char *jwks_of(cjose_jwk_t *key);
 const char *id_token(cjose_jwk_t *key, const char *nonce, const char *extra);
 /** The same, issued at `issued` and valid ten minutes from then. */
 const char *id_token_at(cjose_jwk_t *key, const char *nonce, apr_time_t issued, const char *extra);
+/** payload (JSON text) signed RS256 by key, with its kid. */
+const char *signed_jwt(cjose_jwk_t *key, const char *payload);
 /** The token endpoint answers with token (and refresh_token when non-NULL). */
 void route_tokens(fixture_t *f, const char *token, const char *refresh_token);
 #define route_token(f, token) route_tokens((f), (token), NULL)

@@ -1,0 +1,79 @@
+/* Bearer tokens presented by clients, checked against every trusted key set. */
+#include <string.h>
+#include <apr_strings.h>
+#include "olo_bearer.h"
+#include "../jwt/olo_jws.h"
+
+const char *olo_bearer_token(const char *authorization)
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7)) {
+        return NULL;
+    }
+    const char *token = authorization + 7;
+    while (*token == ' ') {
+        token++;
+    }
+    apr_size_t len = strlen(token);
+    return (len > 0 && len <= OLO_BEARER_MAX_BYTES) ? token : NULL;
+}
+
+/* The issuer's keys hold no key for this token: it may come from another trusted set. */
+static int olo_bearer_try_others(olo_reason_t reason)
+{
+    return reason == OLO_R_KID_UNKNOWN || reason == OLO_R_NO_KEY;
+}
+
+static apr_status_t olo_bearer_verify_extra(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
+                                            const olo_provider_t *prov,
+                                            const olo_bearer_policy_t *policy, const char *token,
+                                            apr_time_t now)
+{
+    apr_status_t rv = APR_ENOENT;
+    for (int i = 0; policy->jwks_uris && i < policy->jwks_uris->nelts; i++) {
+        const char *uri = APR_ARRAY_IDX(policy->jwks_uris, i, const char *);
+        olo_jwks_t *jwks = NULL;
+        olo_jws_t *jws = NULL;
+        if (olo_provider_jwks(&jwks, out, p, prov, uri, 0, now) != APR_SUCCESS) {
+            continue;   /* one unreachable key set does not hide the others */
+        }
+        rv = olo_jws_verify(&jws, &out->reason, p, token, jwks, olo_jws_default_algs);
+        if (rv == APR_SUCCESS) {
+            rv = olo_claims_check_bearer(&out->reason, jws->claims, &policy->expect, now);
+            out->detail = apr_psprintf(p, "bearer token (kid %s) from %s %s",
+                                       jws->kid ? jws->kid : "none", uri,
+                                       rv == APR_SUCCESS ? "accepted" : "claims refused");
+            *pclaims = (rv == APR_SUCCESS) ? jws->claims : NULL;
+            return rv;
+        }
+        if (!olo_bearer_try_others(out->reason)) {
+            out->detail = apr_psprintf(p, "bearer token refused by the keys at %s", uri);
+            return rv;
+        }
+    }
+    return rv;
+}
+
+apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
+                               const olo_provider_t *prov, const olo_client_t *client,
+                               const olo_bearer_policy_t *policy, const char *token,
+                               apr_time_t now)
+{
+    olo_metadata_t *md = NULL;
+    olo_expect_t want = {prov->issuer, client->client_id, NULL, client->skew, 0};
+    apr_status_t rv = olo_provider_metadata(&md, out, p, prov, now);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    out->detail = NULL;
+    rv = olo_login_verify_token(pclaims, out, p, prov, md, token, &want, now);
+    if (rv == APR_SUCCESS || !olo_bearer_try_others(out->reason)
+        || !policy->jwks_uris || policy->jwks_uris->nelts == 0) {
+        return rv;
+    }
+    olo_outcome_t first = *out;
+    rv = olo_bearer_verify_extra(pclaims, out, p, prov, policy, token, now);
+    if (rv == APR_ENOENT) {
+        *out = first;   /* no set held the key: the issuer's answer explains it best */
+    }
+    return rv;
+}
