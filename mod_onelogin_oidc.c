@@ -19,33 +19,17 @@
 #include <util_mutex.h>
 #include <apr_strings.h>
 
-#include "auth/olo_config.h"
-#include "auth/olo_cookie.h"
-#include "auth/olo_login.h"
-#include "auth/olo_page.h"
-#include "auth/olo_rand.h"
+#include "mod_onelogin_oidc.h"
 #include "auth/olo_url.h"
 #include "jwt/olo_claims.h"
 #include "jwt/olo_jws.h"
 #include "jwt/olo_seal.h"
-#include "mod_onelogin_oidc_cache.h"
 
 
-#define OLO_AUTH_TYPE "OneLogin"
 #define OLO_HTTP_MAX_BYTES (512 * 1024)
 
-module AP_MODULE_DECLARE_DATA onelogin_oidc_module;
 
 
-/* What a server derives from its configuration once, at startup. */
-typedef struct olo_runtime_t {
-    olo_seal_key_t *state_key;
-    olo_seal_key_t *session_key;
-    olo_socache_t *socache;
-    olo_http_curl_opts_t http_opts;
-    olo_http_t http;
-    const char *redirect_path;
-} olo_runtime_t;
 
 
 /* ------------------------------------------------------------------------------------------
@@ -104,7 +88,7 @@ static const char *olo_set_path(cmd_parms *cmd, void *dc, const char *value)
 
 static const char *olo_set_redirect_uri(cmd_parms *cmd, void *dc, const char *value)
 {
-    olo_sconf(cmd->server)->redirect_uri = value;
+    olo_set_string(cmd, dc, value);
     return olo_cmd_error(cmd, olo_config_check_redirect_uri(cmd->pool, value));
 }
 
@@ -175,13 +159,36 @@ static const char *olo_set_unauth(cmd_parms *cmd, void *dc, const char *value)
                                            value));
 }
 
-static const char *olo_set_forward(cmd_parms *cmd, void *dc, int on)
+static const char *olo_set_dir_flag(cmd_parms *cmd, void *dc, int on)
 {
-    ((olo_dir_conf_t *)dc)->forward_id_token = on;
+    int offset = (int)(apr_uintptr_t)cmd->info;
+    *(int *)((char *)dc + offset) = on;
     return NULL;
 }
 
+/* Appends one value of an ITERATE directive to the directory's list. */
+static const char *olo_set_dir_list(cmd_parms *cmd, void *dc, const char *value)
+{
+    int offset = (int)(apr_uintptr_t)cmd->info;
+    apr_array_header_t **plist = (apr_array_header_t **)((char *)dc + offset);
+    if (!*plist) {
+        *plist = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*plist, const char *) = value;
+    return NULL;
+}
+
+static const char *olo_set_bearer_jwks(cmd_parms *cmd, void *dc, const char *value)
+{
+    /* Fetched with the provider's client: verified TLS only. */
+    if (olo_url_check_https(value) != APR_SUCCESS) {
+        return olo_cmd_error(cmd, apr_psprintf(cmd->pool, "'%s' is not an https:// URL", value));
+    }
+    return olo_set_dir_list(cmd, dc, value);
+}
+
 #define OLO_FIELD(f) (void *)APR_OFFSETOF(olo_server_conf_t, f)
+#define OLO_DIR_FIELD(f) (void *)APR_OFFSETOF(olo_dir_conf_t, f)
 
 static const command_rec olo_directives[] = {
     AP_INIT_TAKE1("OneLoginIssuer", olo_set_issuer, NULL, RSRC_CONF,
@@ -190,7 +197,7 @@ static const command_rec olo_directives[] = {
                   "the OneLogin app's Client ID"),
     AP_INIT_TAKE1("OneLoginClientSecret", olo_set_string, OLO_FIELD(client_secret), RSRC_CONF,
                   "client secret; leave unset for a public client (None (PKCE))"),
-    AP_INIT_TAKE1("OneLoginRedirectURI", olo_set_redirect_uri, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("OneLoginRedirectURI", olo_set_redirect_uri, OLO_FIELD(redirect_uri), RSRC_CONF,
                   "the callback path or URL handled by the module (default /callback)"),
     AP_INIT_TAKE1("OneLoginLoginPath", olo_set_path, OLO_FIELD(login_path), RSRC_CONF,
                   "a path that starts a login (default /signin)"),
@@ -224,8 +231,23 @@ static const command_rec olo_directives[] = {
                   RSRC_CONF, "minimum seconds between key refetches on an unknown kid (default 30)"),
     AP_INIT_TAKE1("OneLoginUnauthAction", olo_set_unauth, NULL, OR_AUTHCFG,
                   "what a request without a session gets: auto, redirect, 401 or pass"),
-    AP_INIT_FLAG("OneLoginForwardIDToken", olo_set_forward, NULL, OR_AUTHCFG,
-                 "send the session's ID token to the backend as Authorization: Bearer"),
+    AP_INIT_TAKE1("OneLoginPostLogoutURI", olo_set_redirect_uri, OLO_FIELD(post_logout_uri),
+                  RSRC_CONF, "where the provider sends the browser after logout (default /)"),
+    AP_INIT_TAKE1("OneLoginRefreshMargin", olo_set_seconds, OLO_FIELD(refresh_margin), RSRC_CONF,
+                  "seconds before the ID token expires that it is renewed (default 60)"),
+    AP_INIT_FLAG("OneLoginForwardIDToken", olo_set_dir_flag, OLO_DIR_FIELD(forward_id_token),
+                 OR_AUTHCFG, "send the session's ID token to the backend as Authorization: Bearer"),
+    AP_INIT_FLAG("OneLoginAcceptBearer", olo_set_dir_flag, OLO_DIR_FIELD(accept_bearer),
+                 OR_AUTHCFG, "accept requests carrying a trusted Authorization: Bearer JWT"),
+    AP_INIT_ITERATE("OneLoginBearerJWKS", olo_set_bearer_jwks, OLO_DIR_FIELD(bearer_jwks),
+                    OR_AUTHCFG, "extra https JWKS URLs trusted for bearer tokens"),
+    AP_INIT_ITERATE("OneLoginBearerIssuer", olo_set_dir_list, OLO_DIR_FIELD(bearer_issuers),
+                    OR_AUTHCFG, "iss values accepted from OneLoginBearerJWKS keys (default any)"),
+    AP_INIT_ITERATE("OneLoginBearerAudience", olo_set_dir_list, OLO_DIR_FIELD(bearer_audiences),
+                    OR_AUTHCFG, "aud values one of which OneLoginBearerJWKS tokens must carry"),
+    AP_INIT_FLAG("OneLoginBearerRequireExp", olo_set_dir_flag,
+                 OLO_DIR_FIELD(bearer_require_exp), OR_AUTHCFG,
+                 "refuse OneLoginBearerJWKS tokens without exp (default On)"),
     {NULL}
 };
 
@@ -334,404 +356,8 @@ static void olo_child_init(apr_pool_t *p, server_rec *s)
     olo_socache_child_init(p, s);
 }
 
-/* ------------------------------------------------------------------------------------------
- * Per-request context
- */
-
-typedef struct olo_req_t {
-    request_rec *r;
-    olo_server_conf_t *conf;
-    olo_dir_conf_t *dconf;
-    olo_runtime_t *rt;
-    olo_cache_t cache;
-    olo_socache_baton_t cache_baton;
-    olo_provider_t prov;
-    olo_client_t client;
-    const char *cookies;        /* the Cookie header */
-} olo_req_t;
-
-static const char *olo_redirect_uri(request_rec *r, const olo_server_conf_t *conf)
-{
-    /* A path becomes absolute from the scheme and name httpd uses for this server
-     * (ServerName https://host behind a TLS-terminating balancer yields https://). */
-    if (conf->redirect_uri[0] == '/') {
-        return ap_construct_url(r->pool, conf->redirect_uri, r);
-    }
-    return conf->redirect_uri;
-}
-
-static olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
-{
-    olo_req_t *req = apr_pcalloc(r->pool, sizeof(*req));
-    req->r = r;
-    req->conf = conf;
-    req->rt = conf->runtime;
-    req->dconf = ap_get_module_config(r->per_dir_config, &onelogin_oidc_module);
-    req->cookies = apr_table_get(r->headers_in, "Cookie");
-    return req;
-}
-
-/* What talking to the provider needs; built only off the hot path (login, callback, logout). */
-static void olo_req_prepare_flow(olo_req_t *req)
-{
-    request_rec *r = req->r;
-    const olo_server_conf_t *conf = req->conf;
-    olo_socache_bind(&req->cache, &req->cache_baton, req->rt->socache, r->server);
-    req->prov = (olo_provider_t){conf->issuer, &req->rt->http, &req->cache,
-                                 apr_time_from_sec(conf->metadata_ttl),
-                                 apr_time_from_sec(conf->jwks_ttl),
-                                 apr_time_from_sec(conf->jwks_refetch)};
-    req->client = (olo_client_t){conf->client_id, conf->client_secret,
-                                 olo_redirect_uri(r, conf), conf->scope, conf->user_claim,
-                                 apr_time_from_sec(conf->clock_skew),
-                                 apr_time_from_sec(conf->session_max_age)};
-}
-
-/* ------------------------------------------------------------------------------------------
- * Responses
- */
-
-/* A browser navigation can follow a login redirect; a script cannot (it must see 401). */
-static int olo_is_browser(request_rec *r)
-{
-    const char *accept = apr_table_get(r->headers_in, "Accept");
-    const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
-    return accept && ap_strstr_c(accept, "text/html") && !(xrw && *xrw);
-}
-
-static void olo_set_cookie(olo_req_t *req, const char *name, const char *value, long max_age)
-{
-    olo_cookie_attrs_t attrs = {req->conf->cookie_secure, 1, "Lax", "/", max_age};
-    apr_table_add(req->r->err_headers_out, "Set-Cookie",
-                  olo_cookie_format(req->r->pool, name, value, &attrs));
-}
-
-static int olo_send(request_rec *r, int status, const char *content_type, const char *body)
-{
-    r->status = status;
-    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, content_type);
-    ap_set_content_length(r, strlen(body));
-    if (!r->header_only) {
-        ap_rputs(body, r);
-    }
-    /* The response is complete: httpd runs no handler and finalises it. */
-    return DONE;
-}
-
-/* The one way an error leaves the module: HTML for browsers, JSON for everything else. */
-static int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
-{
-    request_rec *r = req->r;
-    if (status == HTTP_UNAUTHORIZED) {
-        /* RFC 6750 3: no error code when no credentials came; invalid_token when they failed. */
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                       reason == OLO_R_LOGIN_REQUIRED
-                           ? "Bearer realm=\"" OLO_AUTH_TYPE "\""
-                           : apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"invalid_token\", "
-                                          "error_description=\"%s\"", OLO_AUTH_TYPE,
-                                          olo_reason_name(reason)));
-    }
-    if (olo_is_browser(r)) {
-        return olo_send(r, status, "text/html; charset=utf-8",
-                        olo_page_html(r->pool, status, reason, req->conf->login_path));
-    }
-    return olo_send(r, status, "application/json", olo_page_json(r->pool, reason));
-}
-
-static int olo_send_redirect(request_rec *r, const char *location)
-{
-    apr_table_setn(r->headers_out, "Location", location);
-    return olo_send(r, HTTP_MOVED_TEMPORARILY, "text/html; charset=utf-8",
-                    apr_psprintf(r->pool, "<a href=\"%s\">continue</a>\n",
-                                 ap_escape_html(r->pool, location)));
-}
-
-/* Provider failures: unreachable is 503 (try later), a bad answer is 502. */
-static int olo_provider_status(olo_reason_t reason)
-{
-    switch (reason) {
-    case OLO_R_PROVIDER_UNREACHABLE:
-    case OLO_R_CACHE_UNAVAILABLE:
-        return HTTP_SERVICE_UNAVAILABLE;
-    default:
-        return HTTP_BAD_GATEWAY;
-    }
-}
-
-/* ------------------------------------------------------------------------------------------
- * Login start
- */
-
-/* Drops pending logins that are stale or beyond the cap before adding one more. */
-static void olo_state_prune(olo_req_t *req)
-{
-    apr_array_header_t *stale = olo_state_stale(req->r->pool, req->rt->state_key, req->cookies,
-                                                OLO_STATE_MAX_PENDING - 1, apr_time_now());
-    for (int i = 0; i < stale->nelts; i++) {
-        olo_set_cookie(req, APR_ARRAY_IDX(stale, i, const char *), "", 0);
-    }
-}
-
-static int olo_login_begin(olo_req_t *req, const char *target)
-{
-    request_rec *r = req->r;
-    olo_metadata_t *md = NULL;
-    olo_pending_t *pending = NULL;
-    olo_outcome_t out = {OLO_OK, NULL};
-    const char *sealed = NULL;
-    apr_time_t now = apr_time_now();
-
-    if (olo_provider_metadata(&md, &out, r->pool, &req->prov, now) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00010)
-                      "login cannot start: provider metadata unavailable (%s): %s",
-                      olo_reason_name(out.reason), out.detail ? out.detail : "");
-        return olo_send_error(req, olo_provider_status(out.reason), out.reason);
-    }
-    if (olo_state_new(&pending, r->pool, olo_rand_bytes, target, now) != APR_SUCCESS
-        || olo_state_seal(&sealed, r->pool, req->rt->state_key, pending) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00011)
-                      "login cannot start: could not create the state cookie");
-        return olo_send(r, HTTP_INTERNAL_SERVER_ERROR, "text/plain", "internal error\n");
-    }
-    olo_state_prune(req);
-    olo_set_cookie(req, olo_state_cookie_name(r->pool, pending->state), sealed,
-                   OLO_STATE_TTL_SEC);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00012)
-                  "login started, landing on %s after the provider", pending->target);
-    return olo_send_redirect(r, olo_login_url(r->pool, md, &req->client, pending));
-}
-
-/* What a request without a session gets: a login for browsers, 401 for scripts. */
-static int olo_unauthenticated(olo_req_t *req)
-{
-    request_rec *r = req->r;
-    olo_unauth_t action = olo_config_dir_unauth(req->dconf);
-    if (action == OLO_UNAUTH_PASS) {
-        return OK;
-    }
-    if (action == OLO_UNAUTH_REDIRECT || (action == OLO_UNAUTH_AUTO && olo_is_browser(r))) {
-        int local = (r->method_number == M_GET);
-        return olo_login_begin(req, local ? olo_url_local_target(r->unparsed_uri) : "/");
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00013)
-                  "no session: answering 401 to a non-browser request");
-    return olo_send_error(req, HTTP_UNAUTHORIZED, OLO_R_LOGIN_REQUIRED);
-}
-
-static int olo_handle_login_path(olo_req_t *req)
-{
-    request_rec *r = req->r;
-    const char *target = NULL;
-    if (olo_url_query_get(&target, r->pool, r->args, "target") != APR_SUCCESS) {
-        target = "/";
-    }
-    if (!olo_url_is_local_target(target)) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00014)
-                      "login target refused (not a local path); landing on / instead");
-    }
-    return olo_login_begin(req, olo_url_local_target(target));
-}
-
-/* ------------------------------------------------------------------------------------------
- * Callback
- */
-
-static int olo_callback_refuse(olo_req_t *req, int status, const olo_outcome_t *out,
-                               const char *logno_text)
-{
-    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_WARNING, 0, req->r, "%s (%s): %s",
-                  logno_text, olo_reason_name(out->reason), out->detail ? out->detail : "");
-    return olo_send_error(req, status, out->reason);
-}
-
-/* Finds and opens this browser's pending login for the callback's state, and spends it. */
-static int olo_callback_pending(olo_pending_t **ppending, olo_req_t *req, const char *state)
-{
-    request_rec *r = req->r;
-    const char *name = olo_state_cookie_name(r->pool, state);
-    const char *value = olo_cookie_get(r->pool, req->cookies, name);
-    olo_outcome_t out = {OLO_R_STATE_UNKNOWN, "no state cookie for this state in the browser"};
-    apr_time_t now = apr_time_now();
-
-    if (!value) {
-        return olo_callback_refuse(req, HTTP_BAD_REQUEST, &out, OLO_LOGNO(00020)
-                                   "login callback: state matches no pending login");
-    }
-    /* From here on the state is used up, whatever the outcome. */
-    olo_set_cookie(req, name, "", 0);
-    if (olo_state_open(ppending, &out.reason, r->pool, req->rt->state_key, state, value, now)
-        != APR_SUCCESS) {
-        out.detail = "state cookie does not open or is too old";
-        return olo_callback_refuse(req, HTTP_BAD_REQUEST, &out, OLO_LOGNO(00021)
-                                   "login callback: pending login refused");
-    }
-    apr_time_t expiry = (*ppending)->created + apr_time_from_sec(OLO_STATE_TTL_SEC);
-    apr_status_t rv = req->cache.claim(req->cache.baton, r->pool,
-                                       apr_pstrcat(r->pool, "st:", state, NULL), expiry);
-    if (rv == APR_EEXIST) {
-        out = (olo_outcome_t){OLO_R_STATE_REPLAYED, "state already used once"};
-        return olo_callback_refuse(req, HTTP_BAD_REQUEST, &out, OLO_LOGNO(00022)
-                                   "login callback: replayed state refused");
-    }
-    if (rv != APR_SUCCESS) {
-        out = (olo_outcome_t){OLO_R_CACHE_UNAVAILABLE, "could not record the state as used"};
-        return olo_callback_refuse(req, HTTP_SERVICE_UNAVAILABLE, &out, OLO_LOGNO(00023)
-                                   "login callback: cache unavailable");
-    }
-    return OK;
-}
-
-static int olo_callback_status(olo_reason_t reason)
-{
-    switch (reason) {
-    case OLO_R_PROVIDER_UNREACHABLE:
-    case OLO_R_PROVIDER_BAD_RESPONSE:
-    case OLO_R_ISSUER_MISMATCH:
-    case OLO_R_CACHE_UNAVAILABLE:
-        return olo_provider_status(reason);
-    default:
-        return HTTP_UNAUTHORIZED;
-    }
-}
-
-static int olo_handle_callback(olo_req_t *req)
-{
-    request_rec *r = req->r;
-    olo_callback_params_t *params = NULL;
-    olo_pending_t *pending = NULL;
-    olo_session_t *session = NULL;
-    olo_outcome_t out = {OLO_OK, NULL};
-    const char *sealed = NULL;
-
-    if (olo_callback_parse(&params, &out, r->pool, r->args) != APR_SUCCESS) {
-        return olo_callback_refuse(req, HTTP_BAD_REQUEST, &out, OLO_LOGNO(00024)
-                                   "login callback: malformed request");
-    }
-    int rc = olo_callback_pending(&pending, req, params->state);
-    if (rc != OK) {
-        return rc;
-    }
-    if (params->error) {
-        out = (olo_outcome_t){OLO_R_PROVIDER_ERROR, apr_psprintf(r->pool, "error=%s", params->error)};
-        return olo_callback_refuse(req, HTTP_UNAUTHORIZED, &out, OLO_LOGNO(00025)
-                                   "login callback: the provider refused the login");
-    }
-    if (olo_callback_finish(&session, &out, r->pool, &req->prov, &req->client, pending,
-                            params->code, olo_rand_bytes, apr_time_now()) != APR_SUCCESS) {
-        return olo_callback_refuse(req, olo_callback_status(out.reason), &out, OLO_LOGNO(00026)
-                                   "login failed");
-    }
-    if (olo_session_seal(&sealed, r->pool, req->rt->session_key, session) != APR_SUCCESS) {
-        out = (olo_outcome_t){OLO_R_COOKIE_INVALID, "session does not fit a cookie"};
-        return olo_callback_refuse(req, HTTP_INTERNAL_SERVER_ERROR, &out, OLO_LOGNO(00027)
-                                   "login failed: could not seal the session");
-    }
-    olo_set_cookie(req, OLO_SESSION_COOKIE, sealed, -1);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00028) "login completed for %s",
-                  session->user);
-    return olo_send_redirect(r, pending->target);
-}
-
-/* ------------------------------------------------------------------------------------------
- * Logout
- */
-
-static int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
-{
-    request_rec *r = req->r;
-    olo_metadata_t *md = NULL;
-    olo_outcome_t out = {OLO_OK, NULL};
-    olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",
-                  session ? session->user : "(no session)");
-    if (olo_provider_metadata(&md, &out, r->pool, &req->prov, apr_time_now()) == APR_SUCCESS
-        && md->end_session_endpoint) {
-        const char *url = olo_url_add_param(r->pool, md->end_session_endpoint, "client_id",
-                                            req->conf->client_id);
-        if (session && session->id_token) {
-            url = olo_url_add_param(r->pool, url, "id_token_hint", session->id_token);
-        }
-        return olo_send_redirect(r, url);
-    }
-    return olo_send(r, HTTP_OK, "text/html; charset=utf-8",
-                    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<title>Signed out</title></head><body><h1>You are signed out</h1>"
-                    "</body></html>\n");
-}
-
-/* ------------------------------------------------------------------------------------------
- * Every request
- */
-
-static olo_session_t *olo_session_current(olo_req_t *req)
-{
-    request_rec *r = req->r;
-    olo_session_t *session = NULL;
-    olo_reason_t reason = OLO_OK;
-    const char *value = olo_cookie_get(r->pool, req->cookies, OLO_SESSION_COOKIE);
-    if (!value || !*value) {
-        return NULL;
-    }
-    if (olo_session_open(&session, &reason, r->pool, req->rt->session_key, value, apr_time_now())
-        != APR_SUCCESS) {
-        /* Tampered, foreign, made with an old secret or simply old: no session, log in anew. */
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00030)
-                      "session cookie not accepted (%s); treating as no session",
-                      olo_reason_name(reason));
-        return NULL;
-    }
-    return session;
-}
-
-static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
-{
-    request_rec *r = req->r;
-    const struct { const char *header, *env, *value; } fields[] = {
-        {"X-OneLogin-User", "ONELOGIN_USER", session->user},
-        {"X-OneLogin-Email", "ONELOGIN_EMAIL", session->email},
-        {"X-OneLogin-Name", "ONELOGIN_NAME", session->name},
-        {"X-OneLogin-Groups", "ONELOGIN_GROUPS", session->groups},
-    };
-    r->user = apr_pstrdup(r->pool, session->user);
-    r->ap_auth_type = OLO_AUTH_TYPE;
-    ap_set_module_config(r->request_config, &onelogin_oidc_module, (void *)session);
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        /* Claims are data from the provider: a CR or LF must never split a header. */
-        if (fields[i].value && !strpbrk(fields[i].value, "\r\n")) {
-            apr_table_setn(r->headers_in, fields[i].header, fields[i].value);
-            apr_table_setn(r->subprocess_env, fields[i].env, fields[i].value);
-        }
-    }
-    if (req->cookies) {
-        static const char *const own[] = {OLO_SESSION_COOKIE, OLO_STATE_COOKIE_PREFIX, NULL};
-        const char *rest = olo_cookie_without(r->pool, req->cookies, own);
-        if (rest) {
-            apr_table_setn(r->headers_in, "Cookie", rest);
-        }
-        else {
-            apr_table_unset(r->headers_in, "Cookie");
-        }
-    }
-    if (session->id_token && olo_config_dir_forward_id_token(req->dconf)) {
-        apr_table_setn(r->headers_in, "Authorization",
-                       apr_pstrcat(r->pool, "Bearer ", session->id_token, NULL));
-    }
-}
-
-static int olo_path_is(const request_rec *r, const char *path)
-{
-    return r->parsed_uri.path && !strcmp(r->parsed_uri.path, path);
-}
-
-static int olo_is_module_path(const request_rec *r, const olo_req_t *req)
-{
-    return olo_path_is(r, req->rt->redirect_path) || olo_path_is(r, req->conf->login_path)
-           || olo_path_is(r, req->conf->logout_path);
-}
-
 /* Authentication for `AuthType OneLogin`. Runs for every request of such a location, so the
- * common case (a valid session cookie) does no I/O: one cookie decrypt and a small parse. */
+ * common case (a valid session cookie) does no I/O but one cache look-up. */
 static int olo_check_user_id(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -752,23 +378,7 @@ static int olo_check_user_id(request_rec *r)
                       "OneLoginClientID and OneLoginSessionSecret");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    olo_req_t *req = olo_req_make(r, conf);
-    olo_session_t *session = olo_session_current(req);
-    if (session && !olo_is_module_path(r, req)) {
-        olo_identity_set(req, session);
-        return OK;
-    }
-    olo_req_prepare_flow(req);
-    if (olo_path_is(r, req->rt->redirect_path)) {
-        return olo_handle_callback(req);
-    }
-    if (olo_path_is(r, conf->login_path)) {
-        return olo_handle_login_path(req);
-    }
-    if (olo_path_is(r, conf->logout_path)) {
-        return olo_handle_logout(req, session);
-    }
-    return olo_unauthenticated(req);
+    return olo_request_authenticate(olo_req_make(r, conf));
 }
 
 /* Identity headers come only from this module: a client must not be able to send its own. */

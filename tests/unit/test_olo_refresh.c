@@ -54,6 +54,11 @@ START_TEST(refresh_sends_grant_with_client_id_and_no_secret)
     ck_assert(fresh->token_expires == later + apr_time_from_sec(600));
     ck_assert_str_eq(fresh->refresh_token, "rt-2");
     ck_assert_str_ne(fresh->id_token, s->id_token);
+    olo_seal_key_t *key = NULL;
+    const char *sealed = NULL;
+    ck_assert_int_eq(olo_seal_key_derive(&key, olo_test_pool, "0123456789abcdef0123456789abcdef",
+                                         32, "session"), APR_SUCCESS);
+    ck_assert_int_eq(olo_session_seal(&sealed, olo_test_pool, key, fresh), APR_SUCCESS);
 }
 END_TEST
 

@@ -1,0 +1,68 @@
+#ifndef MOD_ONELOGIN_OIDC_H
+#define MOD_ONELOGIN_OIDC_H
+
+/*
+ * What the glue files share: the per-server runtime, the per-request context, and the steps
+ * of a request. mod_onelogin_oidc.c holds directives and hooks, _login.c the login, callback,
+ * logout and responses, _session.c what every request does, _cache.c the socache seam.
+ */
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include "auth/olo_config.h"
+#include "auth/olo_login.h"
+#include "auth/olo_session.h"
+#include "mod_onelogin_oidc_cache.h"
+
+#define OLO_AUTH_TYPE "OneLogin"
+
+extern module AP_MODULE_DECLARE_DATA onelogin_oidc_module;
+
+/* What a server derives from its configuration once, at startup. */
+typedef struct olo_runtime_t {
+    olo_seal_key_t *state_key;
+    olo_seal_key_t *session_key;
+    olo_socache_t *socache;
+    olo_http_curl_opts_t http_opts;
+    olo_http_t http;
+    const char *redirect_path;
+} olo_runtime_t;
+
+/* One request of an `AuthType OneLogin` location. */
+typedef struct olo_req_t {
+    request_rec *r;
+    olo_server_conf_t *conf;
+    olo_dir_conf_t *dconf;
+    olo_runtime_t *rt;
+    olo_cache_t cache;
+    olo_socache_baton_t cache_baton;
+    olo_provider_t prov;        /* filled by olo_req_prepare_flow */
+    olo_client_t client;        /* filled by olo_req_prepare_flow */
+    const char *cookies;        /* the Cookie header */
+} olo_req_t;
+
+/* mod_onelogin_oidc_session.c */
+olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf);
+/** Authenticates the request: OK with r->user set, OK for `pass`, or DONE with a response. */
+int olo_request_authenticate(olo_req_t *req);
+
+/* mod_onelogin_oidc_login.c: what talking to the provider needs, off the hot path */
+void olo_req_prepare_flow(olo_req_t *req);
+/** An absolute URL for a configured path-or-URL, from the scheme and name httpd uses. */
+const char *olo_req_absolute(request_rec *r, const char *path_or_url);
+int olo_is_browser(request_rec *r);
+void olo_set_cookie(olo_req_t *req, const char *name, const char *value, long max_age);
+int olo_send(request_rec *r, int status, const char *content_type, const char *body);
+int olo_send_error(olo_req_t *req, int status, olo_reason_t reason);
+int olo_send_redirect(request_rec *r, const char *location);
+/** A login for browsers, 401 with the reason for scripts (what a request without session gets). */
+int olo_unauthenticated(olo_req_t *req, olo_reason_t reason);
+int olo_handle_login_path(olo_req_t *req);
+/** True when the request is a callback for a login this browser started with the module. */
+int olo_callback_is_ours(olo_req_t *req);
+int olo_handle_callback(olo_req_t *req);
+int olo_handle_logout(olo_req_t *req, const olo_session_t *session);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * httpd glue for what every request of an `AuthType OneLogin` location does: open the session
+ * cookie, keep the session alive (idle time, ID token renewal), honour logouts made elsewhere,
+ * accept clients' own bearer tokens, and hand the identity to the backend. The common case, a
+ * valid session, costs one cookie decrypt, one small parse and one cache look-up.
+ */
+#include <string.h>
+
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <apr_strings.h>
+
+#include "mod_onelogin_oidc.h"
+#include "auth/olo_bearer.h"
+#include "auth/olo_cookie.h"
+#include "auth/olo_refresh.h"
+#include "jwt/olo_hash.h"
+
+APLOG_USE_MODULE(onelogin_oidc);
+
+#define OLO_REFRESH_LOCK_SEC 30     /* one renewal per session in flight, across children */
+#define OLO_REFRESH_KEEP_SEC 300    /* how long a renewal's result serves late requests */
+#define OLO_REFRESH_WAIT_MS 3000    /* how long a request with an expired token waits for it */
+#define OLO_VERDICT_MAX_SEC 300     /* how long a verified bearer token is believed */
+
+olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
+{
+    olo_req_t *req = apr_pcalloc(r->pool, sizeof(*req));
+    req->r = r;
+    req->conf = conf;
+    req->rt = conf->runtime;
+    req->dconf = ap_get_module_config(r->per_dir_config, &onelogin_oidc_module);
+    req->cookies = apr_table_get(r->headers_in, "Cookie");
+    olo_socache_bind(&req->cache, &req->cache_baton, req->rt->socache, r->server);
+    return req;
+}
+
+static const char *olo_key(request_rec *r, const char *prefix, const char *id)
+{
+    return apr_pstrcat(r->pool, prefix, id, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The session cookie
+ */
+
+static int olo_session_revoked(olo_req_t *req, const olo_session_t *session)
+{
+    char *value = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv = req->cache.retrieve(req->cache.baton, req->r->pool,
+                                          olo_key(req->r, "rv:", session->id), &value, &len);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        /* Unable to tell whether a logout ended it: refuse rather than guess. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, req->r, OLO_LOGNO(00041)
+                      "cache unavailable: cannot check whether the session was logged out");
+    }
+    return rv != APR_NOTFOUND;
+}
+
+/* The session this browser holds, or NULL with the reason it does not count. */
+static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
+{
+    request_rec *r = req->r;
+    olo_session_t *session = NULL;
+    apr_time_t now = apr_time_now();
+    const char *value = olo_cookie_get(r->pool, req->cookies, OLO_SESSION_COOKIE);
+    *preason = OLO_R_LOGIN_REQUIRED;
+    if (!value || !*value) {
+        return NULL;
+    }
+    if (olo_session_open(&session, preason, r->pool, req->rt->session_key, value, now)
+        != APR_SUCCESS) {
+        /* Tampered, foreign, made with an old secret or simply old: no session, log in anew. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00030)
+                      "session cookie not accepted (%s); treating as no session",
+                      olo_reason_name(*preason));
+        return NULL;
+    }
+    if (olo_session_is_idle(session, apr_time_from_sec(req->conf->idle_timeout), now)) {
+        *preason = OLO_R_SESSION_IDLE;
+    }
+    else if (olo_session_revoked(req, session)) {
+        *preason = OLO_R_SESSION_REVOKED;
+    }
+    else {
+        return session;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00042)
+                  "session of %s ended (%s)", session->user, olo_reason_name(*preason));
+    olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
+    return NULL;
+}
+
+static void olo_session_emit(olo_req_t *req, const olo_session_t *session)
+{
+    const char *sealed = NULL;
+    if (olo_session_seal(&sealed, req->r->pool, req->rt->session_key, session) == APR_SUCCESS) {
+        olo_set_cookie(req, OLO_SESSION_COOKIE, sealed, -1);
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * ID token renewal
+ */
+
+/* A renewal another request of this session already made, kept sealed in the cache. */
+static olo_session_t *olo_refresh_result(olo_req_t *req, const olo_session_t *session)
+{
+    request_rec *r = req->r;
+    olo_session_t *fresh = NULL;
+    olo_reason_t reason;
+    char *value = NULL;
+    apr_size_t len = 0;
+    if (req->cache.retrieve(req->cache.baton, r->pool, olo_key(r, "rs:", session->id), &value,
+                            &len) != APR_SUCCESS
+        || olo_session_open(&fresh, &reason, r->pool, req->rt->session_key, value,
+                            apr_time_now()) != APR_SUCCESS
+        || fresh->token_expires <= session->token_expires) {
+        return NULL;
+    }
+    return fresh;
+}
+
+/* Lost the race for the renewal: the current token serves while valid, else wait a little. */
+static olo_session_t *olo_refresh_await(olo_req_t *req, olo_session_t *session)
+{
+    for (int waited = 0; apr_time_now() >= session->token_expires; waited += 100) {
+        olo_session_t *fresh = olo_refresh_result(req, session);
+        if (fresh || waited >= OLO_REFRESH_WAIT_MS) {
+            return fresh ? fresh : session;
+        }
+        apr_sleep(apr_time_from_msec(100));
+    }
+    return session;
+}
+
+static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
+                                      olo_reason_t *preason)
+{
+    request_rec *r = req->r;
+    olo_session_t *fresh = NULL;
+    olo_outcome_t out = {OLO_OK, NULL};
+    const char *sealed = NULL;
+    apr_time_t now = apr_time_now();
+    if (olo_refresh_session(&fresh, &out, r->pool, &req->prov, &req->client, session, now)
+        != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00043)
+                      "ID token renewal for %s failed (%s): %s; the session ends",
+                      session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
+        *preason = OLO_R_REFRESH_FAILED;
+        olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
+        return NULL;
+    }
+    if (olo_session_seal(&sealed, r->pool, req->rt->session_key, fresh) == APR_SUCCESS) {
+        req->cache.store(req->cache.baton, r->pool, olo_key(r, "rs:", session->id), sealed,
+                         strlen(sealed), now + apr_time_from_sec(OLO_REFRESH_KEEP_SEC));
+        olo_set_cookie(req, OLO_SESSION_COOKIE, sealed, -1);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00044)
+                  "ID token renewed for %s", fresh->user);
+    return fresh;
+}
+
+/* Renews the ID token a margin before it expires, once per session however many requests
+ * race: the one that claims the lock asks the provider, the others use its result. */
+static olo_session_t *olo_refresh_if_due(olo_req_t *req, olo_session_t *session,
+                                         olo_reason_t *preason)
+{
+    request_rec *r = req->r;
+    apr_time_t now = apr_time_now();
+    if (!olo_refresh_due(session, apr_time_from_sec(req->conf->refresh_margin), now)) {
+        return session;
+    }
+    olo_session_t *fresh = olo_refresh_result(req, session);
+    if (fresh) {
+        olo_session_emit(req, fresh);
+        return fresh;
+    }
+    /* One lock per token being replaced: the next renewal of this session takes a new one. */
+    const char *lock = apr_psprintf(r->pool, "rf:%s:%" APR_TIME_T_FMT, session->id,
+                                    apr_time_sec(session->token_expires));
+    apr_status_t rv = req->cache.claim(req->cache.baton, r->pool, lock,
+                                       now + apr_time_from_sec(OLO_REFRESH_LOCK_SEC));
+    if (rv == APR_EEXIST) {
+        fresh = olo_refresh_await(req, session);
+        if (fresh != session) {
+            olo_session_emit(req, fresh);
+        }
+        return fresh;
+    }
+    olo_req_prepare_flow(req);
+    return olo_refresh_now(req, session, preason);
+}
+
+/* The session stays alive while used: renewal when due, last activity now and then. */
+static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *session,
+                                           olo_reason_t *preason)
+{
+    apr_time_t before = session->token_expires;
+    session = olo_refresh_if_due(req, session, preason);
+    if (session && session->token_expires == before
+        && olo_session_needs_touch(session, apr_time_from_sec(req->conf->idle_timeout),
+                                   apr_time_now())) {
+        session->last_seen = apr_time_now();
+        olo_session_emit(req, session);
+    }
+    return session;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Bearer tokens sent by clients
+ */
+
+static olo_bearer_policy_t olo_bearer_policy(const olo_req_t *req)
+{
+    const olo_dir_conf_t *d = req->dconf;
+    olo_bearer_policy_t policy = {d->bearer_jwks,
+                                  {d->bearer_issuers, d->bearer_audiences,
+                                   olo_config_dir_bearer_require_exp(d),
+                                   apr_time_from_sec(req->conf->clock_skew)}};
+    return policy;
+}
+
+/* How long a verified token is believed without checking it again. */
+static apr_time_t olo_verdict_expiry(const olo_session_t *identity, apr_time_t now)
+{
+    apr_time_t limit = now + apr_time_from_sec(OLO_VERDICT_MAX_SEC);
+    return (identity->token_expires > 0 && identity->token_expires < limit)
+               ? identity->token_expires : limit;
+}
+
+static olo_session_t *olo_bearer_verified(olo_req_t *req, const char *token,
+                                          olo_outcome_t *out)
+{
+    request_rec *r = req->r;
+    apr_time_t now = apr_time_now();
+    olo_bearer_policy_t policy = olo_bearer_policy(req);
+    olo_tokens_t none = {0};
+    json_t *claims = NULL;
+    olo_req_prepare_flow(req);
+    if (olo_bearer_verify(&claims, out, r->pool, &req->prov, &req->client, &policy, token, now)
+        != APR_SUCCESS) {
+        return NULL;
+    }
+    olo_session_t *identity = apr_pcalloc(r->pool, sizeof(*identity));
+    if (olo_login_identity(identity, out, r->pool, claims, &req->client, &none) != APR_SUCCESS) {
+        return NULL;
+    }
+    identity->id = "bearer";
+    identity->created = identity->last_seen = now;
+    identity->expires = olo_verdict_expiry(identity, now);
+    return identity;
+}
+
+/* The identity in a client's bearer token, verdicts cached per token (by hash) so a web app's
+ * many API calls cost one signature check. NULL with out->reason when it does not verify. */
+static olo_session_t *olo_bearer_identity(olo_req_t *req, const char *token,
+                                          olo_outcome_t *out)
+{
+    request_rec *r = req->r;
+    const char *key = olo_key(r, "bv:", olo_hash_sha256(r->pool, token, strlen(token)));
+    olo_session_t *identity = NULL;
+    const char *sealed = NULL;
+    char *value = NULL;
+    apr_size_t len = 0;
+    if (req->cache.retrieve(req->cache.baton, r->pool, key, &value, &len) == APR_SUCCESS
+        && olo_session_open(&identity, &out->reason, r->pool, req->rt->session_key, value,
+                            apr_time_now()) == APR_SUCCESS) {
+        return identity;
+    }
+    identity = olo_bearer_verified(req, token, out);
+    if (identity
+        && olo_session_seal(&sealed, r->pool, req->rt->session_key, identity) == APR_SUCCESS) {
+        req->cache.store(req->cache.baton, r->pool, key, sealed, strlen(sealed),
+                         identity->expires);
+    }
+    return identity;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Identity to the backend
+ */
+
+/* The backend sees the client's own token when it verifies, else the session's ID token: a
+ * forged token never reaches it. */
+static void olo_forward_token(olo_req_t *req, const olo_session_t *session)
+{
+    request_rec *r = req->r;
+    const char *client_token = olo_bearer_token(apr_table_get(r->headers_in, "Authorization"));
+    olo_outcome_t out = {OLO_OK, NULL};
+    if (client_token && olo_bearer_identity(req, client_token, &out)) {
+        return;
+    }
+    if (client_token) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00045)
+                      "client's own bearer token does not verify (%s); replaced by the session's",
+                      olo_reason_name(out.reason));
+    }
+    if (session->id_token) {
+        apr_table_setn(r->headers_in, "Authorization",
+                       apr_pstrcat(r->pool, "Bearer ", session->id_token, NULL));
+    }
+    else {
+        apr_table_unset(r->headers_in, "Authorization");
+    }
+}
+
+static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
+{
+    request_rec *r = req->r;
+    const struct { const char *header, *env, *value; } fields[] = {
+        {"X-OneLogin-User", "ONELOGIN_USER", session->user},
+        {"X-OneLogin-Email", "ONELOGIN_EMAIL", session->email},
+        {"X-OneLogin-Name", "ONELOGIN_NAME", session->name},
+        {"X-OneLogin-Groups", "ONELOGIN_GROUPS", session->groups},
+    };
+    r->user = apr_pstrdup(r->pool, session->user);
+    r->ap_auth_type = OLO_AUTH_TYPE;
+    ap_set_module_config(r->request_config, &onelogin_oidc_module, (void *)session);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        /* Claims are data from the provider: a CR or LF must never split a header. */
+        if (fields[i].value && !strpbrk(fields[i].value, "\r\n")) {
+            apr_table_setn(r->headers_in, fields[i].header, fields[i].value);
+            apr_table_setn(r->subprocess_env, fields[i].env, fields[i].value);
+        }
+    }
+    if (req->cookies) {
+        static const char *const own[] = {OLO_SESSION_COOKIE, OLO_STATE_COOKIE_PREFIX, NULL};
+        const char *rest = olo_cookie_without(r->pool, req->cookies, own);
+        if (rest) {
+            apr_table_setn(r->headers_in, "Cookie", rest);
+        }
+        else {
+            apr_table_unset(r->headers_in, "Cookie");
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The request
+ */
+
+static int olo_path_is(const request_rec *r, const char *path)
+{
+    return r->parsed_uri.path && !strcmp(r->parsed_uri.path, path);
+}
+
+/* A request with a session: the module's own paths, else the backend with the identity. */
+static int olo_with_session(olo_req_t *req, olo_session_t *session, olo_reason_t *preason)
+{
+    request_rec *r = req->r;
+    /* The callback and /signin are shared with the backend's own login (OpenMetadata's web
+     * app registers both): only a state this browser started with the module is ours. */
+    if (olo_path_is(r, req->rt->redirect_path) && olo_callback_is_ours(req)) {
+        olo_req_prepare_flow(req);
+        return olo_handle_callback(req);
+    }
+    if (olo_path_is(r, req->conf->logout_path)) {
+        olo_req_prepare_flow(req);
+        return olo_handle_logout(req, session);
+    }
+    session = olo_session_maintain(req, session, preason);
+    if (!session) {
+        return DECLINED;
+    }
+    olo_identity_set(req, session);
+    if (olo_config_dir_forward_id_token(req->dconf)) {
+        olo_forward_token(req, session);
+    }
+    return OK;
+}
+
+/* A request without a session may carry its own token (APIs, bots). */
+static int olo_with_bearer(olo_req_t *req, const char *token)
+{
+    olo_outcome_t out = {OLO_OK, NULL};
+    olo_session_t *identity = olo_bearer_identity(req, token, &out);
+    if (!identity) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, req->r, OLO_LOGNO(00046)
+                      "bearer token refused (%s): %s", olo_reason_name(out.reason),
+                      out.detail ? out.detail : "");
+        /* An API client cannot follow a login: 401 with the reason, never a redirect. */
+        return olo_send_error(req, out.reason == OLO_R_PROVIDER_UNREACHABLE
+                                       ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
+                              out.reason);
+    }
+    olo_identity_set(req, identity);
+    return OK;
+}
+
+int olo_request_authenticate(olo_req_t *req)
+{
+    request_rec *r = req->r;
+    olo_reason_t reason = OLO_R_LOGIN_REQUIRED;
+    olo_session_t *session = olo_session_current(req, &reason);
+    if (session) {
+        int rc = olo_with_session(req, session, &reason);
+        if (rc != DECLINED) {
+            return rc;
+        }
+    }
+    const char *token = olo_bearer_token(apr_table_get(r->headers_in, "Authorization"));
+    if (token && olo_config_dir_accept_bearer(req->dconf)) {
+        return olo_with_bearer(req, token);
+    }
+    olo_req_prepare_flow(req);
+    if (olo_path_is(r, req->rt->redirect_path)) {
+        return olo_handle_callback(req);
+    }
+    if (olo_path_is(r, req->conf->login_path)) {
+        return olo_handle_login_path(req);
+    }
+    if (olo_path_is(r, req->conf->logout_path)) {
+        return olo_handle_logout(req, NULL);
+    }
+    return olo_unauthenticated(req, reason);
+}
