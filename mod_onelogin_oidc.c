@@ -14,12 +14,14 @@
 #include <http_request.h>
 #include <ap_provider.h>
 #include <mod_auth.h>
+#include <mod_core.h>
 #include <ap_socache.h>
 #include <util_cfgtree.h>
 #include <util_mutex.h>
 #include <apr_strings.h>
 
 #include "mod_onelogin_oidc.h"
+#include "auth/olo_page.h"
 #include "auth/olo_url.h"
 #include "jwt/olo_claims.h"
 #include "jwt/olo_jws.h"
@@ -457,6 +459,13 @@ static authz_status olo_authz_claim(request_rec *r, const char *require_line, co
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00032)
                   "%s is logged in but has no claim %s matching the Require line", r->user, name);
+    /* Say "signed in, not allowed" rather than httpd's bare 403, unless ErrorDocument is set. */
+    if (olo_is_browser(r) && !ap_response_code_string(r, ap_index_of_response(HTTP_FORBIDDEN))) {
+        olo_server_conf_t *conf = olo_sconf(r->server);
+        ap_custom_response(r, HTTP_FORBIDDEN,
+                           olo_page_html(r->pool, HTTP_FORBIDDEN, OLO_R_NOT_ALLOWED,
+                                         conf->logout_path));
+    }
     return AUTHZ_DENIED;
 }
 

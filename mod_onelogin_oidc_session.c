@@ -311,6 +311,7 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
 {
     request_rec *r = req->r;
     const struct { const char *header, *env, *value; } fields[] = {
+        {NULL, "REMOTE_USER", session->user},   /* for RequestHeader ... %{REMOTE_USER}s */
         {"X-OneLogin-User", "ONELOGIN_USER", session->user},
         {"X-OneLogin-Email", "ONELOGIN_EMAIL", session->email},
         {"X-OneLogin-Name", "ONELOGIN_NAME", session->name},
@@ -322,7 +323,9 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         /* Claims are data from the provider: a CR or LF must never split a header. */
         if (fields[i].value && !strpbrk(fields[i].value, "\r\n")) {
-            apr_table_setn(r->headers_in, fields[i].header, fields[i].value);
+            if (fields[i].header) {
+                apr_table_setn(r->headers_in, fields[i].header, fields[i].value);
+            }
             apr_table_setn(r->subprocess_env, fields[i].env, fields[i].value);
         }
     }

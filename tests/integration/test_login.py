@@ -181,6 +181,8 @@ def test_groups_claim_and_require_onelogin_claim(httpd_factory, browser_factory)
     bob.check_logged_in_redirect(r, start, "/admin")
     r = bob.get("/admin")
     assert r.status_code == 403, (r.status_code, r.text[:300])
+    assert "signed in, but your account may not see this page" in r.text, r.text[:300]
+    assert "login-required" not in r.text and "Location" not in r.headers
 
 
 def test_remote_user_claim_can_be_sub(httpd_factory, browser_factory):
