@@ -49,11 +49,19 @@ void olo_req_prepare_flow(olo_req_t *req)
  * a request that brings its own bearer token is an API client whatever it accepts. */
 int olo_is_browser(request_rec *r)
 {
+    /* Decided once, from the headers as the client sent them: the module later puts its own
+     * Authorization on the request for the backend. */
+    const char *noted = apr_table_get(r->notes, "onelogin-browser");
+    if (noted) {
+        return noted[0] == '1';
+    }
     const char *accept = apr_table_get(r->headers_in, "Accept");
     const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
     const char *authorization = apr_table_get(r->headers_in, "Authorization");
-    return accept && ap_strstr_c(accept, "text/html") && !(xrw && *xrw)
-           && !(authorization && !strncasecmp(authorization, "Bearer ", 7));
+    int browser = accept && ap_strstr_c(accept, "text/html") && !(xrw && *xrw)
+                  && !(authorization && !strncasecmp(authorization, "Bearer ", 7));
+    apr_table_setn(r->notes, "onelogin-browser", browser ? "1" : "0");
+    return browser;
 }
 
 void olo_set_cookie(olo_req_t *req, const char *name, const char *value, long max_age)

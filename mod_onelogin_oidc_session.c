@@ -397,6 +397,7 @@ int olo_request_authenticate(olo_req_t *req)
 {
     request_rec *r = req->r;
     olo_reason_t reason = OLO_R_LOGIN_REQUIRED;
+    olo_is_browser(r);  /* before the identity changes the request's headers */
     olo_session_t *session = olo_session_current(req, &reason);
     if (session) {
         int rc = olo_with_session(req, session, &reason);
