@@ -1,11 +1,15 @@
 #!/bin/bash
-# mod_onelogin_oidc demo: apache2 with the module in front of a stand-in app, logging in
-# against a local OpenID Provider set up like a OneLogin app. Everything on 127.0.0.1.
+# mod_onelogin_oidc demo: apache2 with the module in front of a stand-in for OpenMetadata
+# (tests/backend/openmetadata.js, which verifies the forwarded ID token like OpenMetadata
+# does), and of the echo app at /echo/, logging in against a local OpenID Provider set up
+# like a OneLogin app. Everything on 127.0.0.1.
 #
 #   scripts/demo.sh            (make demo calls it)
 #
 # Ports (environment): DEMO_HTTP_PORT (8080), DEMO_PROVIDER_PORT (9443),
-# DEMO_BACKEND_PORT (8081). Files go to ./demo-run/ (DEMO_DIR); Ctrl-C stops everything.
+# DEMO_BACKEND_PORT (8081, echo app), DEMO_OM_PORT (8585, OpenMetadata stand-in),
+# DEMO_OM_TLS_PORT (8587, its https side for the JWKS). Files go to ./demo-run/ (DEMO_DIR);
+# Ctrl-C stops everything.
 
 # `sh scripts/demo.sh` works too: the rest is bash.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -16,6 +20,8 @@ DEMO_DIR=${DEMO_DIR:-$REPO/demo-run}
 HTTP_PORT=${DEMO_HTTP_PORT:-8080}
 PROVIDER_PORT=${DEMO_PROVIDER_PORT:-9443}
 BACKEND_PORT=${DEMO_BACKEND_PORT:-8081}
+OM_PORT=${DEMO_OM_PORT:-8585}
+OM_TLS_PORT=${DEMO_OM_TLS_PORT:-8587}
 APACHE2=/usr/sbin/apache2
 MODS=/usr/lib/apache2/modules
 MODULE=$REPO/.libs/mod_onelogin_oidc.so
@@ -37,10 +43,10 @@ check_prerequisites() {
         echo "demo: building the module (make -f Makefile.apxs)"
         (cd "$REPO" && make -f Makefile.apxs) || die "the module did not build"
     fi
-    for port in "$HTTP_PORT" "$PROVIDER_PORT" "$BACKEND_PORT"; do
+    for port in "$HTTP_PORT" "$PROVIDER_PORT" "$BACKEND_PORT" "$OM_PORT" "$OM_TLS_PORT"; do
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            die "port $port on 127.0.0.1 is in use" \
-                "(set DEMO_HTTP_PORT, DEMO_PROVIDER_PORT or DEMO_BACKEND_PORT)"
+            die "port $port on 127.0.0.1 is in use (set DEMO_HTTP_PORT, DEMO_PROVIDER_PORT," \
+                "DEMO_BACKEND_PORT, DEMO_OM_PORT or DEMO_OM_TLS_PORT)"
         fi
     done
 }
@@ -117,11 +123,33 @@ OneLoginScope "openid email profile groups"
 # The demo speaks plain http to httpd; keep On (the default) behind https.
 OneLoginCookieSecure Off
 
+# As conf/openmetadata.conf: everything to OpenMetadata (here its stand-in), the session's
+# ID token forwarded as Authorization: Bearer, websockets upgraded for its push feed.
 <Location />
     AuthType OneLogin
     Require valid-user
-    ProxyPass http://127.0.0.1:$BACKEND_PORT/
+    OneLoginUnauthAction auto
+    ProxyPass http://127.0.0.1:$OM_PORT/ upgrade=websocket
+    ProxyPassReverse http://127.0.0.1:$OM_PORT/
     RequestHeader set X-Remote-User "expr=%{REMOTE_USER}"
+</Location>
+
+# Scripts and bots: their own Bearer token, a OneLogin ID token or one signed with the
+# stand-in's bot key (its JWKS over https, with the demo CA).
+<Location /api/>
+    OneLoginAcceptBearer On
+    OneLoginBearerJWKS https://127.0.0.1:$OM_TLS_PORT/api/v1/system/config/jwks
+    OneLoginBearerIssuer open-metadata.org
+</Location>
+
+<Location /api/v1/system/version>
+    AuthType None
+    Require all granted
+</Location>
+
+# The echo app, showing every header the module sends.
+<Location /echo/>
+    ProxyPass http://127.0.0.1:$BACKEND_PORT/
 </Location>
 EOF
     chmod -R a+rX "$DEMO_DIR/httpd"
@@ -164,17 +192,24 @@ main() {
     PIDS+=($!)
     "$PYTHON" "$REPO/tests/backend/echo.py" "$BACKEND_PORT" > "$DEMO_DIR/backend.out" 2>&1 &
     PIDS+=($!)
+    HTTP_PORT=$OM_PORT HTTPS_PORT=$OM_TLS_PORT CERT=$DEMO_DIR/pki/provider.pem \
+        KEY=$DEMO_DIR/pki/provider.key CA_CERT=$DEMO_DIR/pki/ca.pem \
+        PUBLIC_KEY_URLS=$ISSUER/certs node "$REPO/tests/backend/openmetadata.js" \
+        > "$DEMO_DIR/openmetadata.out" 2> "$DEMO_DIR/openmetadata.log" &
+    PIDS+=($!)
     wait_for_line "$DEMO_DIR/provider.out" READY 20 \
         || die "the provider did not start; see $DEMO_DIR/provider.log"
     wait_for_line "$DEMO_DIR/backend.out" READY 10 \
         || die "the echo backend did not start; see $DEMO_DIR/backend.out"
+    wait_for_line "$DEMO_DIR/openmetadata.out" READY 10 \
+        || die "the OpenMetadata stand-in did not start; see $DEMO_DIR/openmetadata.log"
 
     "$APACHE2" -t -f "$DEMO_DIR/httpd/httpd.conf" >/dev/null 2>&1 \
         || { "$APACHE2" -t -f "$DEMO_DIR/httpd/httpd.conf"; die "httpd config test failed"; }
     "$APACHE2" -f "$DEMO_DIR/httpd/httpd.conf" -DFOREGROUND &
     PIDS+=($!)
     sleep 0.5
-    kill -0 "${PIDS[2]}" 2>/dev/null \
+    kill -0 "${PIDS[3]}" 2>/dev/null \
         || die "httpd did not start; see $DEMO_DIR/httpd/logs/error_log"
 
     cat <<EOF
@@ -186,14 +221,23 @@ main() {
                 bob@example.com / bob-password       (group Everyone)
     Sign out:   http://127.0.0.1:$HTTP_PORT/logout
 
+  Behind the login is a stand-in for OpenMetadata: its page says whether the ID token the
+  module forwarded (Authorization: Bearer) verified, and for whom ("alice"). Also:
+    http://127.0.0.1:$HTTP_PORT/api/v1/users/loggedInUser   OpenMetadata's view of you
+    http://127.0.0.1:$HTTP_PORT/echo/                        every header the module sends
+
+  A bot calling the API with its own token, no login (OneLoginAcceptBearer):
+    TOKEN=\$(curl -s -X POST -d '{}' http://127.0.0.1:$OM_PORT/__om/bot-token | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+    curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$HTTP_PORT/api/v1/users/loggedInUser
+
   The login page comes from a local OpenID Provider at $ISSUER
   (oidc-provider, set up like a OneLogin "None (PKCE)" app). Its certificate is signed
   by the demo's own CA ($DEMO_DIR/pki/ca.pem), which your browser does not know:
   it shows a certificate warning for 127.0.0.1:$PROVIDER_PORT. Accept it for this
   visit, or import that CA file into the browser as a trusted authority.
 
-  Logs:  $DEMO_DIR/httpd/logs/error_log   $DEMO_DIR/provider.log
-  Stop:  Ctrl-C stops httpd, the provider and the backend.
+  Logs:  $DEMO_DIR/httpd/logs/error_log   $DEMO_DIR/provider.log   $DEMO_DIR/openmetadata.log
+  Stop:  Ctrl-C stops httpd, the provider and the backends.
 
 EOF
     wait -n "${PIDS[@]}" || true

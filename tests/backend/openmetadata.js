@@ -148,8 +148,8 @@ function makeVerifier(urls, agent) {
         }
         // The most telling reason: a key that matched but refused beats "no such key".
         const telling = errors.find((e) => e.code !== 'ERR_JWKS_NO_MATCHING_KEY') || errors[0];
-        return { verified: false, error: telling ? `${telling.code}: ${telling.message}` : 'no JWKS',
-            errors };
+        const error = telling ? `${telling.code}: ${telling.message}` : 'no JWKS';
+        return { verified: false, error, errors };
     };
 }
 
@@ -342,9 +342,11 @@ async function handleApi(req, res, url, who, ctx) {
     if (!who.verified) {
         return unauthorized(res, who);
     }
+    // For tests: which token answered (the exp of the verified token).
+    const tokenExp = { 'x-standin-token-exp': String(who.claims.exp ?? '') };
     if (path === '/api/v1/users/loggedInUser') {
         return sendJson(res, 200, { name: who.user, email: who.email, isBot: who.is_bot,
-            fullyQualifiedName: who.user, verifiedBy: who.source });
+            fullyQualifiedName: who.user, verifiedBy: who.source }, tokenExp);
     }
     if (path === FEED_PATH) {
         // socket.io's first long-polling request: an "open" packet; the upgrade follows.
@@ -353,7 +355,7 @@ async function handleApi(req, res, url, who, ctx) {
             upgrades: ['websocket'], pingInterval: 25000, pingTimeout: 20000 })}`);
     }
     return sendJson(res, 200, { path: url.pathname + url.search, method: req.method,
-        user: who.user, email: who.email, isBot: who.is_bot });
+        user: who.user, email: who.email, isBot: who.is_bot }, tokenExp);
 }
 
 async function handleRequest(req, res, ctx) {

@@ -34,6 +34,9 @@ HOST = "127.0.0.1"
 PREREQUISITES = {
     "apache2 binary (apt-get install apache2)": APACHE2,
     "mod_proxy_http for apache2": APACHE_MODULES / "mod_proxy_http.so",
+    "mod_ssl for apache2 (conf/openmetadata.conf)": APACHE_MODULES / "mod_ssl.so",
+    "mod_socache_redis for apache2 (docs/deploy-kubernetes.md)":
+        APACHE_MODULES / "mod_socache_redis.so",
     "the built module (make -f Makefile.apxs)": MODULE_SO,
     "node_modules with oidc-provider (npm ci)": REPO / "node_modules" / "oidc-provider",
     "node_modules with jose (npm ci)": REPO / "node_modules" / "jose",

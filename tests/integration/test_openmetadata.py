@@ -1,6 +1,8 @@
 """The module in front of OpenMetadata (the stand-in, tests/backend/openmetadata.js): what
 OpenMetadata's API receives, and the paths the module shares with OpenMetadata's web app."""
 
+import time
+
 import pytest
 
 import oidc_client as oc
@@ -26,6 +28,8 @@ def om_httpd_config(om, provider):
 <Location /always-redirect>
     OneLoginUnauthAction redirect
 </Location>
+LogFormat "%U|%{ONELOGIN_USER}e|%{ONELOGIN_EMAIL}e|%{ONELOGIN_NAME}e|%{ONELOGIN_GROUPS}e" olo_env
+CustomLog "logs/env_log" olo_env
 """,
     }
 
@@ -111,6 +115,21 @@ def test_identity_headers_reach_openmetadata(om_httpd, om_browser, openmetadata)
     assert h.get("x-onelogin-name") == "Alice Example", h
     assert h.get("x-onelogin-groups") == "Admins,Everyone", h
     assert h.get("x-remote-user") == "alice@example.com", h
+
+
+def test_identity_is_in_the_environment(om_httpd, om_browser, openmetadata):
+    om_browser.sign_in("/")
+    assert om_browser.get("/env-check", accept=HTML).status_code == 200
+    log = om_httpd.root / "logs" / "env_log"
+    deadline = time.monotonic() + 3
+    lines = []
+    while time.monotonic() < deadline:
+        lines = [ln for ln in log.read_text().splitlines() if ln.startswith("/env-check|")]
+        if lines:
+            break
+        time.sleep(0.1)
+    assert lines == ["/env-check|alice@example.com|alice@example.com|Alice Example|"
+                     "Admins,Everyone"], lines
 
 
 def test_client_sent_identity_headers_never_reach_openmetadata(om_httpd, om_browser,

@@ -1,6 +1,6 @@
 """OpenMetadata's push feed (socket.io at /api/v1/push/feed) through the module: long
-polling, then the websocket upgrade, proxied by mod_proxy_http (`upgrade=websocket`), with
-the session checked on the upgrade request."""
+polling, then the websocket upgrade, proxied by mod_proxy_http (`upgrade=websocket`, httpd
+2.4.47 and later; no mod_proxy_wstunnel), with the session checked on the upgrade request."""
 
 import env as E
 import wsclient
@@ -9,11 +9,10 @@ FEED = "/api/v1/push/feed/?EIO=4&transport=websocket"
 
 
 def om_httpd_config(om, provider):
-    return {"extra_config": f"""
-<Location /api/v1/push/feed>
-    ProxyPass http://{E.HOST}:{om.port}/api/v1/push/feed upgrade=websocket
-</Location>
-"""}
+    # upgrade=websocket on the one ProxyPass to OpenMetadata, as conf/openmetadata.conf has
+    # it: a second ProxyPass for the feed alone would share the first one's worker and
+    # httpd would ignore its parameters (AH01146). Only a request asking to upgrade does.
+    return {"location": {"ProxyPass": f"http://{E.HOST}:{om.port}/ upgrade=websocket"}}
 
 
 def cookie_header(browser):

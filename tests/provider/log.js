@@ -9,6 +9,7 @@ const ENDPOINTS = {
     '/.well-known/openid-configuration': 'discovery',
     '/me': 'userinfo',
     '/logout': 'end_session',
+    '/logout/confirm': 'end_session',
 };
 
 const MAX_ENTRIES = 500;
