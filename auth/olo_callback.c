@@ -95,34 +95,45 @@ apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out,
     return rv;
 }
 
+apr_status_t olo_callback_grant(olo_tokens_t **ptokens, json_t **pclaims, olo_outcome_t *out,
+                                apr_pool_t *p, const olo_provider_t *prov,
+                                const olo_client_t *client, const char *grant_form,
+                                const olo_expect_t *want, apr_time_t now)
+{
+    olo_metadata_t *md = NULL;
+    olo_tokens_t *tokens = NULL;
+    json_t *claims = NULL;
+    apr_status_t rv = olo_provider_metadata(&md, out, p, prov, now);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = olo_callback_post_token(&tokens, out, p, prov, md, client, grant_form);
+    if (rv != APR_SUCCESS) {
+        goto cleanup;
+    }
+    rv = olo_login_verify_token(&claims, out, p, prov, md, tokens->id_token, want, now);
+cleanup:
+    *ptokens = (rv == APR_SUCCESS) ? tokens : NULL;
+    *pclaims = (rv == APR_SUCCESS) ? claims : NULL;
+    return rv;
+}
+
 apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, apr_pool_t *p,
                                  const olo_provider_t *prov, const olo_client_t *client,
                                  const olo_pending_t *pending, const char *code, olo_rand_fn rand,
                                  apr_time_t now)
 {
-    olo_metadata_t *md = NULL;
     olo_tokens_t *tokens = NULL;
     json_t *claims = NULL;
     olo_session_t *session = NULL;
     olo_expect_t want = {prov->issuer, client->client_id, pending->nonce, client->skew,
                          apr_time_from_sec(OLO_STATE_TTL_SEC)};
-
-    apr_status_t rv = olo_provider_metadata(&md, out, p, prov, now);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
     const char *form = olo_token_code_form(p, code, client->redirect_uri, client->client_id,
                                            pending->verifier, client->client_secret == NULL);
-    rv = olo_callback_post_token(&tokens, out, p, prov, md, client, form);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
+    apr_status_t rv = olo_callback_grant(&tokens, &claims, out, p, prov, client, form, &want, now);
+    if (rv == APR_SUCCESS) {
+        rv = olo_login_session(&session, out, p, claims, client, tokens, rand, now);
     }
-    rv = olo_login_verify_token(&claims, out, p, prov, md, tokens->id_token, &want, now);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
-    rv = olo_login_session(&session, out, p, claims, client, tokens, rand, now);
-cleanup:
     *psession = (rv == APR_SUCCESS) ? session : NULL;
     return rv;
 }

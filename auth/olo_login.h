@@ -62,6 +62,15 @@ apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out,
                                      const olo_client_t *client, const char *grant_form);
 
 /**
+ * A token grant from start to verified claims: discovery, the POST of grant_form, and the ID
+ * token in the answer checked against want (signature, then claims).
+ */
+apr_status_t olo_callback_grant(olo_tokens_t **ptokens, json_t **pclaims, olo_outcome_t *out,
+                                apr_pool_t *p, const olo_provider_t *prov,
+                                const olo_client_t *client, const char *grant_form,
+                                const olo_expect_t *want, apr_time_t now);
+
+/**
  * Verifies an ID token with the provider's keys, refetching them once when its kid is
  * unknown (key rotation), then checks its claims against want.
  */

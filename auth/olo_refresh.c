@@ -37,32 +37,20 @@ apr_status_t olo_refresh_session(olo_session_t **pfresh, olo_outcome_t *out, apr
                                  const olo_provider_t *prov, const olo_client_t *client,
                                  const olo_session_t *session, apr_time_t now)
 {
-    olo_metadata_t *md = NULL;
     olo_tokens_t *tokens = NULL;
     json_t *claims = NULL;
     olo_session_t *fresh = NULL;
     olo_expect_t want = {prov->issuer, client->client_id, NULL, client->skew,
                          apr_time_from_sec(OLO_STATE_TTL_SEC)};
-
-    apr_status_t rv = olo_provider_metadata(&md, out, p, prov, now);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
-    }
     const char *form = olo_token_refresh_form(p, session->refresh_token, client->client_id,
                                               client->client_secret == NULL);
-    rv = olo_callback_post_token(&tokens, out, p, prov, md, client, form);
-    if (rv != APR_SUCCESS) {
-        if (out->reason == OLO_R_TOKEN_ENDPOINT_ERROR) {
-            out->reason = OLO_R_REFRESH_FAILED;
-        }
-        goto cleanup;
+    apr_status_t rv = olo_callback_grant(&tokens, &claims, out, p, prov, client, form, &want, now);
+    if (rv == APR_SUCCESS) {
+        rv = olo_refresh_merge(&fresh, out, p, client, session, claims, tokens, now);
     }
-    rv = olo_login_verify_token(&claims, out, p, prov, md, tokens->id_token, &want, now);
-    if (rv != APR_SUCCESS) {
-        goto cleanup;
+    else if (out->reason == OLO_R_TOKEN_ENDPOINT_ERROR) {
+        out->reason = OLO_R_REFRESH_FAILED;
     }
-    rv = olo_refresh_merge(&fresh, out, p, client, session, claims, tokens, now);
-cleanup:
     *pfresh = (rv == APR_SUCCESS) ? fresh : NULL;
     return rv;
 }
