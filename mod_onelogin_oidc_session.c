@@ -194,11 +194,29 @@ static olo_session_t *olo_refresh_if_due(olo_req_t *req, olo_session_t *session,
     return olo_refresh_now(req, session, preason);
 }
 
+/* Without a refresh token an expired ID token cannot be replaced, and forwarding it is useless
+ * (the backend refuses it): end the session, so a browser logs in again (silently, thanks to
+ * the provider's single sign-on) and an API client sees 401. */
+static int olo_session_token_dead(const olo_req_t *req, const olo_session_t *session)
+{
+    return !session->refresh_token && session->token_expires > 0
+           && olo_config_dir_forward_id_token(req->dconf)
+           && apr_time_now() >= session->token_expires;
+}
+
 /* The session stays alive while used: renewal when due, last activity now and then. */
 static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *session,
                                            olo_reason_t *preason)
 {
     apr_time_t before = session->token_expires;
+    if (olo_session_token_dead(req, session)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, req->r, OLO_LOGNO(00047)
+                      "ID token of %s expired and there is no refresh token: the session ends",
+                      session->user);
+        *preason = OLO_R_SESSION_EXPIRED;
+        olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
+        return NULL;
+    }
     session = olo_refresh_if_due(req, session, preason);
     if (session && session->token_expires == before
         && olo_session_needs_touch(session, apr_time_from_sec(req->conf->idle_timeout),

@@ -53,10 +53,23 @@ static apr_status_t olo_bearer_verify_extra(json_t **pclaims, olo_outcome_t *out
     return rv;
 }
 
-apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
-                               const olo_provider_t *prov, const olo_client_t *client,
-                               const olo_bearer_policy_t *policy, const char *token,
-                               apr_time_t now)
+/* The backend (OpenMetadata) checks exp with no leeway: a token inside our clock-skew
+ * tolerance but past its exp would only be refused one hop later. */
+static apr_status_t olo_bearer_live(json_t *claims, olo_outcome_t *out, apr_time_t now)
+{
+    json_t *exp = json_object_get(claims, "exp");
+    if (json_is_number(exp) && json_number_value(exp) <= (double)apr_time_sec(now)) {
+        out->reason = OLO_R_EXPIRED;
+        out->detail = "bearer token past its exp";
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t olo_bearer_check(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
+                                     const olo_provider_t *prov, const olo_client_t *client,
+                                     const olo_bearer_policy_t *policy, const char *token,
+                                     apr_time_t now)
 {
     olo_metadata_t *md = NULL;
     olo_expect_t want = {prov->issuer, client->client_id, NULL, client->skew, 0};
@@ -75,5 +88,19 @@ apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t 
     if (rv == APR_ENOENT) {
         *out = first;   /* no set held the key: the issuer's answer explains it best */
     }
+    return rv;
+}
+
+apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
+                               const olo_provider_t *prov, const olo_client_t *client,
+                               const olo_bearer_policy_t *policy, const char *token,
+                               apr_time_t now)
+{
+    json_t *claims = NULL;
+    apr_status_t rv = olo_bearer_check(&claims, out, p, prov, client, policy, token, now);
+    if (rv == APR_SUCCESS) {
+        rv = olo_bearer_live(claims, out, now);
+    }
+    *pclaims = (rv == APR_SUCCESS) ? claims : NULL;
     return rv;
 }

@@ -30,7 +30,8 @@ const char *olo_bearer_token(const char *authorization);
 /**
  * Verifies token: first with the issuer's keys and the login rules without a nonce (iss, aud
  * and azp for this client, exp, iat), then, when those keys do not hold its kid, with each
- * extra key set and the policy. *pclaims (owned by p) on success; the reason otherwise.
+ * extra key set and the policy. Whatever the clock skew allows elsewhere, a token past its exp
+ * is refused (the backend checks exp without leeway). *pclaims (owned by p) on success.
  */
 apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
                                const olo_provider_t *prov, const olo_client_t *client,

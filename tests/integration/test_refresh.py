@@ -205,6 +205,27 @@ def test_failed_refresh_ends_the_session(httpd_factory, browser_factory, provide
     assert len(refresh_entries(provider)) == 1, refresh_entries(provider)
 
 
+def test_expired_id_token_without_refresh_token_ends_the_session(httpd_factory, browser_factory,
+                                                                provider, openmetadata):
+    # A provider that hands out no refresh token: the expired ID token cannot be renewed, and
+    # OpenMetadata would refuse it, so the module ends the session instead of forwarding it.
+    provider.set_mode("no-refresh-token")
+    h = short_lived_instance(httpd_factory, provider, openmetadata, lifetime=4)
+    b = browser_factory(h)
+    b.sign_in("/")
+    assert me(b).status_code == 200
+    token = forwarded_token(openmetadata)["bearer"]
+    time.sleep(max(0.0, oc.claims(token)["exp"] + 1 - time.time()))
+    openmetadata.reset()
+    r = me(b, headers=XHR)
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert "session-expired" in r.text
+    r = b.get("/", accept=HTML)
+    assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    assert openmetadata.requests_seen() == [], "an expired ID token was forwarded"
+    assert refresh_entries(provider) == []
+
+
 def test_idle_session_needs_a_new_login(httpd_factory, browser_factory, provider, backend):
     h = httpd_factory(server={"OneLoginSessionIdleTimeout": "2"})
     b = browser_factory(h)

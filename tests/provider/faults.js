@@ -12,7 +12,7 @@ export const TOKEN_MODES = new Set([
 
 export const ENDPOINT_MODES = new Set([
     'discovery-500', 'discovery-badjson', 'discovery-slow', 'discovery-wrong-issuer',
-    'token-500', 'jwks-500',
+    'token-500', 'jwks-500', 'no-refresh-token',
 ]);
 
 /* Faults of the token endpoint for grant_type=refresh_token only; code exchanges work. */
@@ -149,6 +149,10 @@ export function faultMiddleware({ state, keys, log }) {
         } else if (isJwks && ctx.status === 200 && mode === 'rotate') {
             const old = state.keepOld ? [keys.real.publicJwk] : [];
             ctx.body = { keys: [state.rotated.publicJwk, ...old] };
+        } else if (isToken && ctx.status === 200 && mode === 'no-refresh-token') {
+            // Like an app whose provider hands out no refresh token at all.
+            const { refresh_token: _dropped, ...rest } = ctx.body;
+            ctx.body = rest;
         } else if (isToken && ctx.status === 200 && ctx.body?.id_token
                    && TOKEN_MODES.has(mode)) {
             const idToken = await forgeIdToken(ctx.body.id_token, state, keys);

@@ -114,6 +114,16 @@ START_TEST(bot_token_without_extra_jwks_refused)
 }
 END_TEST
 
+START_TEST(token_past_exp_refused_despite_clock_skew)
+{
+    long now = (long)apr_time_sec(OLO_TEST_NOW);
+    const char *token = signed_jwt(key_a, apr_psprintf(olo_test_pool,
+        "{\"iss\":\"" ISSUER "\",\"aud\":\"" CLIENT "\",\"sub\":\"u1\",\"iat\":%ld,\"exp\":%ld}",
+        now - 600, now - 5));   /* within the 60 s skew, yet expired */
+    ck_assert_int_eq(verify(fixture(), bot_policy(NULL), token, NULL), OLO_R_EXPIRED);
+}
+END_TEST
+
 START_TEST(garbage_bearer_refused)
 {
     ck_assert_int_eq(verify(fixture(), bot_policy(NULL), "a=.b.c", NULL), OLO_R_TOKEN_MALFORMED);
@@ -134,6 +144,7 @@ Suite *olo_suite_bearer(void)
     tcase_add_test(tc, bot_token_with_unlisted_issuer_refused);
     tcase_add_test(tc, token_of_unknown_key_refused);
     tcase_add_test(tc, bot_token_without_extra_jwks_refused);
+    tcase_add_test(tc, token_past_exp_refused_despite_clock_skew);
     tcase_add_test(tc, garbage_bearer_refused);
     suite_add_tcase(s, tc);
     return s;
