@@ -96,7 +96,7 @@ static const char *olo_set_redirect_uri(cmd_parms *cmd, void *dc, const char *va
 
 static const char *olo_set_secret(cmd_parms *cmd, void *dc, const char *value)
 {
-    olo_sconf(cmd->server)->session_secret = value;
+    olo_set_string(cmd, dc, value);
     return olo_cmd_error(cmd, olo_config_check_secret(cmd->pool, value));
 }
 
@@ -205,8 +205,11 @@ static const command_rec olo_directives[] = {
                   "a path that starts a login (default /signin)"),
     AP_INIT_TAKE1("OneLoginLogoutPath", olo_set_path, OLO_FIELD(logout_path), RSRC_CONF,
                   "a path that ends the session (default /logout)"),
-    AP_INIT_TAKE1("OneLoginSessionSecret", olo_set_secret, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("OneLoginSessionSecret", olo_set_secret, OLO_FIELD(session_secret), RSRC_CONF,
                   "at least 32 bytes of key material for the session and state cookies"),
+    AP_INIT_TAKE1("OneLoginSessionSecretPrevious", olo_set_secret,
+                  OLO_FIELD(session_secret_previous), RSRC_CONF,
+                  "the secret being replaced: its cookies are still accepted during a rotation"),
     AP_INIT_TAKE1("OneLoginScope", olo_set_string, OLO_FIELD(scope), RSRC_CONF,
                   "scopes to request (default \"openid email profile\")"),
     AP_INIT_TAKE1("OneLoginRemoteUserClaim", olo_set_string, OLO_FIELD(user_claim), RSRC_CONF,
@@ -287,6 +290,23 @@ static int olo_vhost_uses_authtype(server_rec *s)
     return 0;
 }
 
+/* The key for purpose, opening values of the previous secret too while one is configured. */
+static apr_status_t olo_server_keys(olo_seal_key_t **pkey, apr_pool_t *p,
+                                    const olo_server_conf_t *conf, const char *purpose)
+{
+    olo_seal_key_t *older = NULL;
+    const char *prev = conf->session_secret_previous;
+    apr_status_t rv = olo_seal_key_derive(pkey, p, conf->session_secret,
+                                          strlen(conf->session_secret), purpose);
+    if (rv == APR_SUCCESS && prev) {
+        rv = olo_seal_key_derive(&older, p, prev, strlen(prev), purpose);
+        if (rv == APR_SUCCESS) {
+            olo_seal_key_accept_older(*pkey, older);
+        }
+    }
+    return rv;
+}
+
 /* Checks one server and derives its runtime; a message naming the directive on failure. */
 static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_rec *s,
                                       int uses_authtype)
@@ -301,10 +321,8 @@ static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_r
     }
     olo_config_server_defaults(conf);
     olo_runtime_t *rt = apr_pcalloc(p, sizeof(*rt));
-    if (olo_seal_key_derive(&rt->state_key, p, conf->session_secret,
-                            strlen(conf->session_secret), "state") != APR_SUCCESS
-        || olo_seal_key_derive(&rt->session_key, p, conf->session_secret,
-                               strlen(conf->session_secret), "session") != APR_SUCCESS) {
+    if (olo_server_keys(&rt->state_key, p, conf, "state") != APR_SUCCESS
+        || olo_server_keys(&rt->session_key, p, conf, "session") != APR_SUCCESS) {
         return "OneLoginSessionSecret: could not derive cookie keys";
     }
     rt->http_opts.ca_file = conf->ca_file;

@@ -41,6 +41,7 @@ olo_server_conf_t *olo_config_server_merge(apr_pool_t *p, const olo_server_conf_
     OLO_MERGE_STR(login_path);
     OLO_MERGE_STR(logout_path);
     OLO_MERGE_STR(session_secret);
+    OLO_MERGE_STR(session_secret_previous);
     OLO_MERGE_STR(scope);
     OLO_MERGE_STR(user_claim);
     OLO_MERGE_STR(ca_file);

@@ -37,6 +37,7 @@ typedef struct olo_server_conf_t {
     const char *login_path;
     const char *logout_path;
     const char *session_secret;
+    const char *session_secret_previous;    /* still accepted while a rotation is under way */
     const char *scope;
     const char *user_claim;
     const char *ca_file;

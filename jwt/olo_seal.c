@@ -25,6 +25,7 @@ static const char olo_seal_salt[] = "mod_onelogin_oidc seal v1";
 struct olo_seal_key_t {
     unsigned char key[OLO_SEAL_KEY_LEN];
     EVP_CIPHER *cipher;     /* fetched once; OpenSSL reference-counts it for concurrent use */
+    const olo_seal_key_t *older;    /* the previous secret's key, still opened during rotation */
 };
 
 static apr_status_t olo_seal_key_free(void *data)
@@ -151,16 +152,27 @@ apr_status_t olo_unseal(unsigned char **pplain, apr_size_t *plen, apr_pool_t *p,
     len = rawlen - OLO_SEAL_OVERHEAD;
     plain = apr_palloc(p, len + 1);
     rv = APR_EGENERAL;
-    if (!olo_seal_gcm(key, 0, raw + 1, aad, raw + 1 + OLO_SEAL_NONCE, len, plain,
-                      raw + 1 + OLO_SEAL_NONCE + len)) {
+    /* During a rotation of the operator's secret, values sealed under the previous one still
+     * open, so nobody is logged out at the switch; anything new is sealed under the current. */
+    for (const olo_seal_key_t *k = key; k != NULL && rv != APR_SUCCESS; k = k->older) {
+        if (olo_seal_gcm(k, 0, raw + 1, aad, raw + 1 + OLO_SEAL_NONCE, len, plain,
+                         raw + 1 + OLO_SEAL_NONCE + len)) {
+            rv = APR_SUCCESS;
+        }
+    }
+    if (rv != APR_SUCCESS) {
         /* GCM releases plaintext before the tag check: do not leave forged data behind. */
         OPENSSL_cleanse(plain, len);
         goto cleanup;
     }
     plain[len] = '\0';
-    rv = APR_SUCCESS;
 cleanup:
     *pplain = (rv == APR_SUCCESS) ? plain : NULL;
     *plen = (rv == APR_SUCCESS) ? len : 0;
     return rv;
+}
+
+void olo_seal_key_accept_older(olo_seal_key_t *key, const olo_seal_key_t *older)
+{
+    key->older = older;
 }

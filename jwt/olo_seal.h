@@ -25,6 +25,13 @@ apr_status_t olo_seal_key_derive(olo_seal_key_t **pkey, apr_pool_t *p, const cha
                                  apr_size_t len, const char *purpose);
 
 /**
+ * Lets olo_unseal with key also open values sealed with `older` (the same purpose derived from
+ * the previous secret): the grace period of a secret rotation. Sealing always uses key. Call at
+ * startup only, before the key is shared between threads.
+ */
+void olo_seal_key_accept_older(olo_seal_key_t *key, const olo_seal_key_t *older);
+
+/**
  * Seals plain[0..len) for cookie `aad` (NULL counts as ""). *psealed is allocated from p.
  * APR_EINVAL when the result would exceed OLO_SEAL_MAX_TEXT; APR_EGENERAL when OpenSSL
  * (random source or cipher) fails.

@@ -72,3 +72,21 @@ def test_same_secret_survives_a_restart(httpd_factory, browser_factory):
     assert r.status_code == 200, (r.status_code, r.text[:300])
     assert r.json()["remote_user"] == "alice@example.com"
     assert second.port == first.port
+
+
+def test_secret_rotation_keeps_sessions_during_the_grace_period(httpd_factory, browser_factory):
+    first = httpd_factory()
+    b = browser_factory(first)
+    b.login("/")
+    first.stop()
+    new_secret = "rotated-" + first.session_secret
+    rotating = httpd_factory(port=first.port,
+                             server={"OneLoginSessionSecret": new_secret,
+                                     "OneLoginSessionSecretPrevious": first.session_secret})
+    r = b.get("/private", accept=API)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.json()["remote_user"] == "alice@example.com"
+    rotating.stop()
+    # Once the previous secret is removed, its cookies are no session any more.
+    httpd_factory(port=first.port, server={"OneLoginSessionSecret": new_secret})
+    assert b.get("/private", accept=API).status_code == 401

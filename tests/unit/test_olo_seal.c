@@ -155,6 +155,25 @@ START_TEST(other_secret_refused)
 }
 END_TEST
 
+START_TEST(previous_secret_opens_during_rotation)
+{
+    olo_seal_key_t *current = derive("1123456789abcdef0123456789abcdef", "session");
+    olo_seal_key_t *previous = derive(SECRET, "session");
+    const char *old_cookie = seal(previous, COOKIE, PLAIN);
+
+    ck_assert_int_eq(unseal(current, COOKIE, old_cookie), APR_EGENERAL);
+    olo_seal_key_accept_older(current, previous);
+    ck_assert_int_eq(unseal(current, COOKIE, old_cookie), APR_SUCCESS);
+    ck_assert_int_eq(unseal(current, COOKIE, seal(current, COOKIE, PLAIN)), APR_SUCCESS);
+    /* new values are sealed under the current secret only */
+    ck_assert_int_eq(unseal(previous, COOKIE, seal(current, COOKIE, PLAIN)), APR_EGENERAL);
+    /* the older key does not widen what a tampered value can do */
+    char *tampered = apr_pstrdup(olo_test_pool, old_cookie);
+    tampered[20] = tampered[20] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(unseal(current, COOKIE, tampered), APR_EGENERAL);
+}
+END_TEST
+
 START_TEST(same_secret_derives_same_key)
 {
     /* A restart (or another child) must open what was sealed before it. */
@@ -264,6 +283,7 @@ Suite *olo_suite_seal(void)
     tcase_add_test(tc, unknown_version_refused);
     tcase_add_test(tc, other_aad_refused);
     tcase_add_test(tc, other_purpose_refused);
+    tcase_add_test(tc, previous_secret_opens_during_rotation);
     tcase_add_test(tc, other_secret_refused);
     tcase_add_test(tc, same_secret_derives_same_key);
     tcase_add_test(tc, secret_of_31_bytes_refused_at_derive);
