@@ -127,7 +127,9 @@ static int olo_cookie_has_prefix(const olo_cookie_pair_t *pair, const char *cons
 
 const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *const *prefixes)
 {
-    char *out = apr_palloc(p, strlen(header) + 1);
+    /* Kept pairs are joined with "; ": a header written with bare ";" grows by one byte per
+     * separator, so the output can be up to twice the input. */
+    char *out = apr_palloc(p, 2 * strlen(header) + 1);
     char *o = out;
     olo_cookie_pair_t pair;
     const char *s = header;

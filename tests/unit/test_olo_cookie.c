@@ -175,6 +175,15 @@ START_TEST(test_cookie_without_only_own_cookies_is_null)
 }
 END_TEST
 
+START_TEST(test_cookie_without_bare_separators_fit)
+{
+    /* Found by fuzzing: "a=1;b=2" became "a=1; b=2", one byte longer than the input. */
+    ck_assert_str_eq(olo_cookie_without(olo_test_pool, "a=1;b=2", own_prefixes), "a=1; b=2");
+    ck_assert_str_eq(olo_cookie_without(olo_test_pool, "a=;b=;c=;d=", own_prefixes),
+                     "a=; b=; c=; d=");
+}
+END_TEST
+
 START_TEST(test_cookie_without_keeps_lookalike_names)
 {
     ck_assert_str_eq(olo_cookie_without(olo_test_pool, "xolo_session=1;olo_sess=2", own_prefixes),
@@ -212,6 +221,7 @@ Suite *olo_suite_cookie(void)
     tcase_add_test(format, test_cookie_without_drops_own_cookies_keeps_others);
     tcase_add_test(format, test_cookie_without_only_own_cookies_is_null);
     tcase_add_test(format, test_cookie_without_keeps_lookalike_names);
+    tcase_add_test(format, test_cookie_without_bare_separators_fit);
     suite_add_tcase(s, format);
     return s;
 }
