@@ -339,8 +339,9 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
     r->ap_auth_type = OLO_AUTH_TYPE;
     ap_set_module_config(r->request_config, &onelogin_oidc_module, (void *)session);
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        /* Claims are data from the provider: a CR or LF must never split a header. */
-        if (fields[i].value && !strpbrk(fields[i].value, "\r\n")) {
+        /* Claims are data from the provider: a CR or LF must never split a header, and other
+         * controls would make a strict backend refuse every request of this user. */
+        if (fields[i].value && olo_login_is_printable(fields[i].value)) {
             if (fields[i].header) {
                 apr_table_setn(r->headers_in, fields[i].header, fields[i].value);
             }

@@ -54,7 +54,9 @@ apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_po
     apr_status_t rv = olo_login_check_signature(&jws, out, p, prov, md, id_token, now);
     if (rv != APR_SUCCESS) {
         if (!out->detail) {
-            out->detail = "ID token signature refused";
+            out->detail = out->reason == OLO_R_TOKEN_MALFORMED
+                              ? "ID token does not parse (segments, JSON or size)"
+                              : "ID token signature refused";
         }
         goto cleanup;
     }
@@ -70,6 +72,16 @@ cleanup:
     return rv;
 }
 
+int olo_login_is_printable(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_pool_t *p,
                                 json_t *claims, const olo_client_t *client,
                                 const olo_tokens_t *tokens)
@@ -78,6 +90,13 @@ apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_
     if (!user || !*user) {
         return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_MISSING,
                                apr_psprintf(p, "ID token has no '%s' claim", client->user_claim));
+    }
+    /* REMOTE_USER travels in headers (RequestHeader, mod_proxy) and logs: a CR or LF would split
+     * a header at the backend, other controls make strict parsers refuse the request. */
+    if (!olo_login_is_printable(user)) {
+        return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_INVALID,
+                               apr_psprintf(p, "the '%s' claim holds control characters",
+                                            client->user_claim));
     }
     json_t *exp = json_object_get(claims, "exp");
     session->user = user;

@@ -55,6 +55,9 @@ static const olo_reason_entry_t olo_reason_table[OLO_R__COUNT] = {
     [OLO_R_TOKEN_ENDPOINT_ERROR] = {"token-endpoint-error",
                                     "The sign-in service did not accept the login. "
                                     "Please start again."},
+    [OLO_R_USER_CLAIM_INVALID] = {"user-claim-invalid",
+                                  "Your user name holds characters this site cannot "
+                                  "accept."},
     [OLO_R_USER_CLAIM_MISSING] = {"user-claim-missing",
                                   "Your account lacks the user name this site needs."},
     [OLO_R_CACHE_UNAVAILABLE] = {"cache-unavailable",

@@ -33,6 +33,7 @@ typedef enum {
     OLO_R_ISSUER_MISMATCH,      /* discovered issuer differs from OneLoginIssuer */
     OLO_R_TOKEN_ENDPOINT_ERROR, /* the token endpoint refused the code */
     OLO_R_USER_CLAIM_MISSING,   /* the RemoteUserClaim is absent from the ID token */
+    OLO_R_USER_CLAIM_INVALID,   /* it holds control characters: it cannot be REMOTE_USER */
     OLO_R_CACHE_UNAVAILABLE,
     OLO_R_LOGIN_REQUIRED,       /* no session, and the request cannot follow a login redirect */
     OLO_R_SESSION_IDLE,         /* no request for longer than OneLoginSessionIdleTimeout */

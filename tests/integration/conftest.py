@@ -140,7 +140,8 @@ def _watch(log_expect):
 @pytest.fixture
 def httpd_factory(workdir, provider, backend, request, _watch):
     """httpd_factory(server={...}, server_extra=[...], location={...}, location_extra=[...],
-    extra_config="", issuer=None, port=None, start=True) -> a running E.Httpd of its own.
+    extra_config="", issuer=None, port=None, start=True, provider=None) -> a running
+    E.Httpd of its own (provider: another E.Provider than the shared one).
 
     `server` and `location` entries replace the template's directives (None removes one).
     After the test each instance is stopped and its error log checked."""
@@ -150,7 +151,8 @@ def httpd_factory(workdir, provider, backend, request, _watch):
         count[0] += 1
         root = workdir / "httpd" / f"{_safe(request.node.name)}-{count[0]}"
         kw.setdefault("backend", backend)  # or backend=openmetadata: ProxyPass goes there
-        h = E.Httpd(root, provider=provider, **kw)
+        kw.setdefault("provider", provider)  # or a provider instance of the test's own
+        h = E.Httpd(root, **kw)
         _watch.add(h, own=True)
         if start:
             h.start()
@@ -195,14 +197,17 @@ def config_test(workdir, provider, backend, request):
 
 @pytest.fixture
 def browser_factory(provider, _watch):
-    """browser_factory(httpd_instance) -> a Browser with its own cookie jar.
+    """browser_factory(httpd_instance, provider=None) -> a Browser with its own cookie jar
+    (provider: the E.Provider the instance logs in at, when not the shared one).
 
     Set up after _watch, so torn down before it: browsers close their keep-alive
     connections before instances stop (a graceful stop waits for open connections)."""
     made = []
 
-    def make(instance):
-        b = Browser(instance, provider)
+    shared = provider
+
+    def make(instance, provider=None):
+        b = Browser(instance, provider or shared)
         made.append(b)
         return b
 

@@ -117,14 +117,18 @@ def read_ready_line(proc, what, timeout=20.0):
 class Pki:
     """A test CA and certificates it signed, made with the openssl CLI."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, backdate=None):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ca_cert = self.dir / "ca.pem"
         self.ca_key = self.dir / "ca.key"
+        # e.g. "-1d": openssl runs under faketime, so every certificate's notBefore lies that
+        # far back, for an httpd whose own clock is faked behind the real one.
+        self.backdate = backdate
 
     def _openssl(self, *args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+        faked = ["faketime", "-f", self.backdate] if self.backdate else []
+        subprocess.run([*faked, "openssl", *args], check=True, capture_output=True, timeout=60)
 
     def create_ca(self):
         self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
@@ -155,7 +159,7 @@ class Pki:
 class Provider:
     """tests/provider/server.js (oidc-provider) on a free port, https, issuer .../oidc/2."""
 
-    def __init__(self, directory, cert, key, ca_cert, cert_names_host=True):
+    def __init__(self, directory, cert, key, ca_cert, cert_names_host=True, port=0):
         self.dir = Path(directory)
         self.cert, self.key, self.ca_cert = cert, key, ca_cert
         # False for a provider whose certificate deliberately names another host: the
@@ -164,11 +168,15 @@ class Provider:
         self.proc = None
         self.issuer = None
         self.log_file = self.dir / "provider.log"
+        # 0: any free port. After a start, start() again reuses the port it got, so a
+        # provider killed and started again keeps its issuer (and, from the state dir, its key).
+        self.port = port
 
     def start(self):
         self.dir.mkdir(parents=True, exist_ok=True)
-        env = clean_env({"PORT": "0", "CERT": str(self.cert), "KEY": str(self.key),
-                         "STATE_DIR": str(self.dir / "state"), "CLIENT_ID": CLIENT_ID})
+        env = clean_env({"PORT": str(self.port or 0), "CERT": str(self.cert),
+                         "KEY": str(self.key), "STATE_DIR": str(self.dir / "state"),
+                         "CLIENT_ID": CLIENT_ID})
         self._stderr = open(self.log_file, "ab")
         self.proc = subprocess.Popen(["node", str(PROVIDER_JS)], cwd=REPO, env=env,
                                      stdout=subprocess.PIPE, stderr=self._stderr)
@@ -179,6 +187,11 @@ class Provider:
 
     def stop(self):
         stop_process(self.proc)
+        self._stderr.close()
+
+    def kill(self):
+        """SIGKILL, as when the provider's host dies: no goodbye on open connections."""
+        stop_process(self.proc, sig=signal.SIGKILL)
         self._stderr.close()
 
     def session(self):

@@ -7,12 +7,13 @@ import { CompactSign, exportJWK, generateKeyPair, importJWK } from 'jose';
 export const TOKEN_MODES = new Set([
     'bad-signature', 'wrong-aud', 'wrong-iss', 'expired', 'future-iat', 'nbf-future',
     'nonce-mismatch', 'alg-none', 'hmac-confusion', 'no-kid', 'multi-aud-no-azp',
-    'multi-aud-azp', 'rotate',
+    'multi-aud-azp', 'rotate', 'claims', 'claims-raw',
 ]);
 
 export const ENDPOINT_MODES = new Set([
     'discovery-500', 'discovery-badjson', 'discovery-slow', 'discovery-wrong-issuer',
     'token-500', 'jwks-500', 'no-refresh-token',
+    'token-truncated', 'token-reset', 'jwks-truncated', 'jwks-malformed-extra',
 ]);
 
 /* Faults of the token endpoint for grant_type=refresh_token only; code exchanges work. */
@@ -42,6 +43,32 @@ export async function makeRsaKey(kid) {
 async function sign(header, payload, key) {
     const bytes = new TextEncoder().encode(JSON.stringify(payload));
     return new CompactSign(bytes).setProtectedHeader(header).sign(key);
+}
+
+/* Stands for the raw bytes of `claims-raw` until the payload is serialised. */
+const RAW_PLACEHOLDER = '__olo_raw_bytes__';
+
+/*
+ * `claims`: each member of `edits` replaces the claim (null removes it); JSON can carry any
+ * string, NUL and CR/LF included. `claims-raw`: claim `raw.claim` becomes a JSON string
+ * whose bytes are `raw.hex` as is (e.g. "ff fe": not UTF-8, which no JSON string escape can
+ * express), spliced into the serialised payload. Both keep the real key and header.
+ */
+function editClaims(claims, edits) {
+    for (const [name, value] of Object.entries(edits || {})) {
+        if (value === null) {
+            delete claims[name];
+        } else {
+            claims[name] = value;
+        }
+    }
+}
+
+function rawPayload(claims, raw) {
+    const bytes = Buffer.from(String(raw?.hex || '').replace(/\s+/g, ''), 'hex');
+    const text = JSON.stringify({ ...claims, [raw?.claim || 'name']: RAW_PLACEHOLDER });
+    const [before, after] = text.split(JSON.stringify(RAW_PLACEHOLDER));
+    return Buffer.concat([Buffer.from(`${before}"`), bytes, Buffer.from(`"${after}`)]);
 }
 
 /* The claim changes of each mode that keeps the real key and header. */
@@ -84,6 +111,13 @@ export async function forgeIdToken(idToken, state, keys) {
     case 'rotate':
         return sign({ ...header, kid: state.rotated.publicJwk.kid }, claims,
             state.rotated.privateKey);
+    case 'claims':
+        editClaims(claims, state.claims);
+        return sign(header, claims, keys.real.privateKey);
+    case 'claims-raw':
+        editClaims(claims, state.claims);
+        return new CompactSign(rawPayload(claims, state.raw)).setProtectedHeader(header)
+            .sign(keys.real.privateKey);
     default:
         return idToken;
     }
@@ -136,6 +170,14 @@ export function faultMiddleware({ state, keys, log }) {
 
         await next();
 
+        if (isToken && mode === 'token-reset') {
+            // The provider did the work (the code is used up) and dies before answering:
+            // the connection closes with no response at all.
+            log.add(ctx, { mode, fault: mode });
+            ctx.respond = false;
+            ctx.req.socket.destroy();
+            return;
+        }
         const isRefresh = isToken && ctx.oidc?.body?.grant_type === 'refresh_token';
         if (isRefresh && REFRESH_MODES.has(mode)) {
             // After oidc-provider answered: the refresh token it had is used up (rotated),
@@ -146,6 +188,12 @@ export function faultMiddleware({ state, keys, log }) {
         }
         if (isDiscovery && ctx.status === 200) {
             rewriteDiscovery(ctx, mode);
+        } else if (isJwks && ctx.status === 200 && mode === 'jwks-truncated') {
+            ctx.body = truncatedJson(ctx);
+        } else if (isJwks && ctx.status === 200 && mode === 'jwks-malformed-extra') {
+            ctx.body = { keys: [...unusableKeys(keys), ...ctx.body.keys] };
+        } else if (isToken && ctx.status === 200 && mode === 'token-truncated') {
+            ctx.body = truncatedJson(ctx);
         } else if (isJwks && ctx.status === 200 && mode === 'rotate') {
             const old = state.keepOld ? [keys.real.publicJwk] : [];
             ctx.body = { keys: [state.rotated.publicJwk, ...old] };
@@ -175,6 +223,44 @@ async function applyRefreshFault(ctx, mode, keys) {
         const idToken = await forgeIdToken(ctx.body.id_token, { mode: 'bad-signature' }, keys);
         ctx.body = { ...ctx.body, id_token: idToken };
     }
+}
+
+/* The JSON answer cut in half, still labelled application/json (a provider dying mid-write
+ * behind a proxy that had already sent the headers). */
+function truncatedJson(ctx) {
+    const text = JSON.stringify(ctx.body);
+    ctx.type = 'application/json';
+    return text.slice(0, Math.floor(text.length / 2));
+}
+
+/*
+ * Keys a verifier must skip, listed before the real one: several carry the real key's kid so
+ * that a verifier taking the first key of that name, or failing the whole set on one bad
+ * member, refuses the login.
+ */
+function unusableKeys(keys) {
+    const kid = keys.real.publicJwk.kid;
+    const stranger = keys.stranger.publicJwk;
+    return [
+        { kty: 'RSA', kid: 'malformed-n', use: 'sig', alg: 'RS256', n: 'a=', e: 'AQAB' },
+        { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n: 'a=', e: 'AQAB' },
+        { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n: '!!not base64url!!', e: 'AQAB' },
+        { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n: stranger.n.slice(0, 40), e: 'AQAB' },
+        { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n: stranger.n, e: '' },
+        { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n: 12345, e: 'AQAB' },
+        'not-a-key',
+        42,
+        null,
+        ['kty', 'RSA'],
+        { kid },
+        { kty: 'oct', kid, k: 'c2VjcmV0LWtleS1mb3ItaG1hYw' },
+        { kty: 'EC', crv: 'P-256', kid, x: 'AAAA', y: 'AAAA' },
+        { kty: 'EC', crv: 'P-384', kid, x: stranger.n.slice(0, 64), y: stranger.n.slice(0, 64) },
+        { kty: 'OKP', crv: 'Ed25519', kid, x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+        { ...stranger, kid, use: 'enc' },
+        { ...stranger, kid, alg: 'PS256' },
+        { kty: 'RSA', kid: 7, use: 'sig', n: stranger.n, e: stranger.e },
+    ];
 }
 
 function rewriteDiscovery(ctx, mode) {

@@ -263,7 +263,7 @@ async function handleControl(req, res, url, ctl) {
                 modes: [...TOKEN_MODES, ...ENDPOINT_MODES, ...REFRESH_MODES] });
         }
         Object.assign(state, { mode, delay: json.delay, secret: json.secret,
-            keepOld: !!json.keep_old });
+            keepOld: !!json.keep_old, claims: json.claims, raw: json.raw });
         if (mode === 'rotate') {
             state.rotated = await makeRsaKey(`rotated-${randomBytes(6).toString('hex')}`);
         }
@@ -271,7 +271,8 @@ async function handleControl(req, res, url, ctl) {
     }
     case 'POST /__test/reset':
         Object.assign(state, { mode: 'normal', delay: undefined, secret: undefined,
-            keepOld: false, rotated: undefined, lifetimes: { ...DEFAULT_LIFETIMES } });
+            keepOld: false, rotated: undefined, claims: undefined, raw: undefined,
+            lifetimes: { ...DEFAULT_LIFETIMES } });
         log.clear();
         return sendJson(res, 200, describe(state, keys, issuer));
     case 'GET /__test/log':

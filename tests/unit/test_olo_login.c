@@ -199,6 +199,21 @@ START_TEST(missing_user_claim_refused)
 }
 END_TEST
 
+START_TEST(user_claim_with_control_characters_refused)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    f->client.user_claim = "preferred_username";
+    route_token(f, id_token(key_a, "nonce-1", "\"preferred_username\":\"alice\\r\\nX-Injected: yes\""));
+    ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_int_eq(out.reason, OLO_R_USER_CLAIM_INVALID);
+    ck_assert(!olo_login_is_printable("a\x7f"));
+    ck_assert(!olo_login_is_printable("a\x1b[0m"));
+    ck_assert(olo_login_is_printable("Ana\tMar\xc3\xad" "a"));
+}
+END_TEST
+
 START_TEST(callback_needs_state_and_code_or_error)
 {
     olo_callback_params_t *params = NULL;
@@ -247,6 +262,7 @@ Suite *olo_suite_login(void)
     tcase_add_test(tc, token_signed_by_unknown_key_refused);
     tcase_add_test(tc, key_rotation_refetches_keys_once);
     tcase_add_test(tc, missing_user_claim_refused);
+    tcase_add_test(tc, user_claim_with_control_characters_refused);
     tcase_add_test(tc, callback_needs_state_and_code_or_error);
     tcase_add_test(tc, callback_error_is_sanitised);
     suite_add_tcase(s, tc);
