@@ -15,9 +15,9 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(S
 PYTEST      := /usr/bin/python3 -m pytest
 
 APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
-            check pkg-config python3-pytest python3-requests openssl faketime nodejs npm
+            check pkg-config python3-pytest python3-requests openssl faketime valgrind nodejs npm
 
-.PHONY: all module deps test unit check integration demo clean
+.PHONY: all module deps test unit check integration demo clean test-valgrind soak soak-short
 
 all: module
 
@@ -56,7 +56,18 @@ check: .deps.stamp
 integration: module deps
 	$(PYTEST) -q tests/integration
 
-test: deps module unit check integration
+# Memory: no growth per request over a long run through one child (flat RSS).
+soak-short: module deps
+	/usr/bin/python3 tests/soak/soak.py --short
+
+soak: module deps
+	/usr/bin/python3 tests/soak/soak.py
+
+# httpd and the module under valgrind memcheck for the main flows (a few minutes).
+test-valgrind: module deps
+	sh tests/valgrind/run.sh
+
+test: deps module unit check integration soak-short
 
 demo: deps module
 	sh scripts/demo.sh

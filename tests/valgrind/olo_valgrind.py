@@ -137,7 +137,8 @@ def stop(self):
     access_log = self.root / "logs" / "access_log"
     count = len(access_log.read_text(errors="replace").splitlines()) \
         if access_log.exists() else 0
-    # Appended: an instance started twice (a restart on the same root) adds up.
+    # One line per stop; an access_log only grows across restarts on the same root, so
+    # report.py takes the largest count of each instance.
     with open(out_dir() / f"{self.root.name}.requests", "a") as f:
         f.write(f"{count} {proc.returncode} {time.time():.0f}\n")
 

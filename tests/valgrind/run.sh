@@ -1,16 +1,19 @@
 #!/bin/sh
-# make test-valgrind: integration flows against apache2 -X under valgrind memcheck.
+# make test-valgrind: integration flows against apache2 under valgrind memcheck.
 #
 #   sh tests/valgrind/run.sh                      # the default flows below
-#   sh tests/valgrind/run.sh -k callback          # extra arguments go to pytest
+#   sh tests/valgrind/run.sh -x                   # extra arguments go to pytest (a -k of
+#                                                 # yours replaces the deselection below)
 #   OLO_VALGRIND_TESTS="test_login.py" sh tests/valgrind/run.sh
 #
-# Every apache2 the selected tests start runs as one process (-X, event MPM) under
-# memcheck (tests/valgrind/olo_valgrind.py). At the end tests/valgrind/report.py reads the
-# XML logs and fails on any invalid read/write, on a definite leak or an uninitialised-value
-# use with a module frame, or on a process that left no leak report. The logs stay in
-# $OLO_VALGRIND_DIR (default: a fresh /tmp/olo-valgrind-*); OLO_VALGRIND_TRACK_ORIGINS=1 adds
-# --track-origins=yes (slower) to find where an uninitialised value came from.
+# Every apache2 the selected tests start runs under memcheck, parent and its one event-MPM
+# child, stopped with graceful-stop (tests/valgrind/olo_valgrind.py). At the end
+# tests/valgrind/report.py reads the XML logs and fails on any invalid read/write, on a
+# definite leak or an uninitialised-value use with a module frame, or on a process that left
+# no leak report. The logs go to $OLO_VALGRIND_DIR (default: a fresh /tmp/olo-valgrind-*,
+# removed after a clean run unless OLO_KEEP_TMP=1; it must be traversable by nobody).
+# OLO_VALGRIND_TRACK_ORIGINS=1 adds --track-origins=yes (slower) to find where an
+# uninitialised value came from; OLO_MODULE_SO=path checks another build (say -O0 -g).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
@@ -22,12 +25,16 @@ for need in valgrind /usr/sbin/apache2 .libs/mod_onelogin_oidc.so; do
 done
 
 # The flows: the login, the tokens, the callback's refusals, the renewal, bearer tokens.
-# Deselected: tests that measure wall-clock time in seconds, which valgrind (20-50x slower)
-# makes meaningless, not wrong.
+# Deselected: the two tests whose windows are a second or two of wall-clock time (activity
+# every 0.8 s against a 2 s idle limit, requests for 2 s inside a 3 s maximum age); they pass
+# under valgrind on a quiet machine, but a loaded one makes them flaky, and timing is not
+# what this target checks. OLO_VALGRIND_DESELECT= runs them too.
 TESTS=${OLO_VALGRIND_TESTS:-"test_login.py test_tokens.py test_callback_errors.py test_refresh.py test_bearer.py"}
 DESELECT=${OLO_VALGRIND_DESELECT-"test_idle_session_needs_a_new_login or test_session_max_age_holds_despite_activity"}
 
-OUT=${OLO_VALGRIND_DIR:-$(mktemp -d /tmp/olo-valgrind-XXXXXX)}
+OUT=${OLO_VALGRIND_DIR:-}
+own_out=
+if [ -z "$OUT" ]; then OUT=$(mktemp -d /tmp/olo-valgrind-XXXXXX) && own_out=1; fi
 mkdir -p "$OUT"
 rm -f "$OUT"/*.xml "$OUT"/*.log "$OUT"/*.requests "$OUT"/*.killed "$OUT"/*.apache2.sh
 export OLO_VALGRIND_DIR="$OUT"
@@ -37,7 +44,6 @@ mkdir -p "$OUT/tmp"
 chmod 755 "$OUT" "$OUT/tmp"
 export TMPDIR="$OUT/tmp"
 
-set --  "$@"
 paths=""
 for t in $TESTS; do paths="$paths tests/integration/$t"; done
 if [ -n "$DESELECT" ]; then set -- -k "not ($DESELECT)" "$@"; fi
@@ -54,4 +60,10 @@ report_rc=$?
 if [ "$tests_rc" -ne 0 ]; then
     echo "test-valgrind: the integration tests failed under valgrind (pytest exit $tests_rc)" >&2
 fi
-[ "$tests_rc" -eq 0 ] && [ "$report_rc" -eq 0 ]
+if [ "$tests_rc" -eq 0 ] && [ "$report_rc" -eq 0 ]; then
+    # A directory we made, on success, unless asked to keep it: nothing to look at.
+    if [ -n "$own_out" ] && [ -z "${OLO_KEEP_TMP:-}" ]; then rm -rf "$OUT"; fi
+    exit 0
+fi
+echo "test-valgrind: FAILED; memcheck logs (NAME.PID.log/.xml per apache2 process) in $OUT" >&2
+exit 1
