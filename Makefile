@@ -15,9 +15,10 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(S
 PYTEST      := /usr/bin/python3 -m pytest
 
 APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
-            check pkg-config python3-pytest python3-requests openssl faketime valgrind nodejs npm
+            check pkg-config python3-pytest python3-requests openssl faketime valgrind clang libclang-rt-14-dev nodejs npm
 
-.PHONY: all module deps test unit check integration demo clean test-valgrind soak soak-short
+.PHONY: all module deps test unit check integration demo clean test-valgrind soak soak-short \
+        fuzz fuzz-smoke
 
 all: module
 
@@ -67,7 +68,14 @@ soak: module deps
 test-valgrind: module deps
 	sh tests/valgrind/run.sh
 
-test: deps module unit check integration soak-short
+# libFuzzer on every parser the outside reaches: a smoke run in make test, longer on demand.
+fuzz-smoke: .deps.stamp
+	sh tests/fuzz/run.sh smoke 5
+
+fuzz: .deps.stamp
+	sh tests/fuzz/run.sh full $(FUZZ_SECONDS)
+
+test: deps module unit check fuzz-smoke integration soak-short
 
 demo: deps module
 	sh scripts/demo.sh

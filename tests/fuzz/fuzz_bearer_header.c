@@ -65,6 +65,7 @@ static void verify(apr_pool_t *p, const char *token, int require_exp)
         olo_tokens_t none = {token, NULL, NULL, 0};
         if (olo_login_identity(&identity, &out, p, claims, &client, &none) == APR_SUCCESS) {
             OLO_FUZZ_ASSERT(identity.user != NULL && *identity.user != '\0');
+            OLO_FUZZ_ASSERT(strpbrk(identity.user, "\r\n") == NULL);
         }
     }
 }

@@ -53,7 +53,9 @@ static void check_identity(apr_pool_t *p, json_t *claims)
         olo_outcome_t out = {OLO_OK, NULL};
 
         if (olo_login_identity(&session, &out, p, claims, &client, &tokens) == APR_SUCCESS) {
+            /* REMOTE_USER and X-OneLogin-User: never empty, never able to split a header */
             OLO_FUZZ_ASSERT(session.user != NULL && *session.user != '\0');
+            OLO_FUZZ_ASSERT(olo_login_is_printable(session.user));
         }
     }
 }

@@ -10,6 +10,9 @@
 #   run.sh seeds              rebuild make_seeds and rewrite tests/fuzz/corpus/ (keys kept)
 # Targets run one after the other. Exit status 1 on any crash, leak, timeout or build error;
 # the last line is "fuzz: N targets, M executions, K crashes".
+
+# Flag lists ($CFLAGS, $own, $objs, ...) are split on purpose.
+# shellcheck disable=SC2086,SC2089,SC2090,SC2012
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,8 +74,8 @@ total_execs=0
 total_crashes=0
 ran=0
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 # fuzz TARGET SECONDS WORKDIR: one timed run over WORKDIR (which it grows)
 fuzz() {
@@ -83,7 +86,6 @@ fuzz() {
         cp -p "$here/corpus/$t"/* "$work"/ 2>/dev/null || true
     fi
     rc=0
-    # shellcheck disable=SC2086
     "$build/fuzz_$t" $FUZZ_FLAGS $EXTRA -max_total_time="$secs" \
         -artifact_prefix="$build/artifacts/$t/" "$work" >"$log" 2>&1 || rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -107,7 +109,6 @@ replay() {
     log=$build/logs/$t.replay.log
     mkdir -p "$build/logs"
     rc=0
-    # shellcheck disable=SC2086
     "$build/fuzz_$t" $FUZZ_FLAGS "$dir"/* >"$log" 2>&1 || rc=$?
     n=$(ls "$dir" | wc -l)
     total_execs=$((total_execs + n))
@@ -160,7 +161,6 @@ one)
     shift 2
     TARGETS=$t
     do_build
-    # shellcheck disable=SC2086
     exec "$build/fuzz_$t" $FUZZ_FLAGS "$@"
     ;;
 seeds)
