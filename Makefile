@@ -83,3 +83,4 @@ demo: deps module
 clean:
 	$(MAKE) -f Makefile.apxs clean
 	rm -f tests/unit/run tests/unit/suites.inc
+	rm -rf tests/fuzz/build

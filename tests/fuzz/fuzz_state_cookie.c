@@ -3,6 +3,7 @@
  * plaintext sealed here for that state's cookie; 2 a Cookie header given to olo_state_stale. */
 #include <string.h>
 #include "olo_fuzz.h"
+#include "../../auth/olo_cookie.h"
 #include "../../auth/olo_state.h"
 #include "../../auth/olo_url.h"
 
@@ -34,6 +35,43 @@ static void open_one(apr_pool_t *p, const char *state, const char *value)
     }
 }
 
+static int listed(const apr_array_header_t *names, const char *name)
+{
+    for (int i = 0; i < names->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(names, i, const char *), name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* After the sweep the browser keeps at most `keep` pending logins, and only ones that open. */
+static void check_stale(apr_pool_t *p, const char *header, int keep)
+{
+    const olo_seal_key_t *key = olo_fuzz_keys()->state;
+    apr_array_header_t *stale = olo_state_stale(p, key, header, keep, OLO_FUZZ_NOW);
+    apr_array_header_t *names = olo_cookie_names(p, header, OLO_STATE_COOKIE_PREFIX);
+    int kept = 0;
+
+    for (int i = 0; i < stale->nelts; i++) {
+        OLO_FUZZ_ASSERT(listed(names, APR_ARRAY_IDX(stale, i, const char *)));
+    }
+    for (int i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        olo_pending_t *pending = NULL;
+
+        if (listed(stale, name)) {
+            continue;
+        }
+        kept++;
+        OLO_FUZZ_ASSERT(olo_state_open(&pending, NULL, p, key,
+                                       name + strlen(OLO_STATE_COOKIE_PREFIX),
+                                       olo_cookie_get(p, header, name), OLO_FUZZ_NOW)
+                        == APR_SUCCESS);
+    }
+    OLO_FUZZ_ASSERT(kept <= keep);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const olo_seal_key_t *key = olo_fuzz_keys()->state;
@@ -47,13 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     p = olo_fuzz_begin();
     if (data[0] % 3 == 2) {
-        apr_array_header_t *stale = olo_state_stale(p, key, olo_fuzz_cstr(p, data + 1, size - 1),
-                                                    data[0] % 4, OLO_FUZZ_NOW);
-        for (int i = 0; i < stale->nelts; i++) {
-            OLO_FUZZ_ASSERT(strncmp(APR_ARRAY_IDX(stale, i, const char *),
-                                    OLO_STATE_COOKIE_PREFIX,
-                                    strlen(OLO_STATE_COOKIE_PREFIX)) == 0);
-        }
+        check_stale(p, olo_fuzz_cstr(p, data + 1, size - 1), data[0] % 4);
         olo_fuzz_end(p);
         return 0;
     }

@@ -7,7 +7,7 @@
 #                             tests/fuzz/build/work/<target>/ for the next run
 #   run.sh replay             build and replay the seeds and regression inputs once each
 #   run.sh one TARGET ARGS... run one target with libFuzzer arguments (reproduce a finding)
-#   run.sh seeds              rebuild make_seeds and rewrite tests/fuzz/corpus/ (keys kept)
+#   run.sh seeds              rebuild make_seeds, add missing seeds to tests/fuzz/corpus/
 # Targets run one after the other. Exit status 1 on any crash, leak, timeout or build error;
 # the last line is "fuzz: N targets, M executions, K crashes".
 
