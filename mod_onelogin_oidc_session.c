@@ -408,6 +408,8 @@ static int olo_with_bearer(olo_req_t *req, const char *token)
                                        ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
                               out.reason);
     }
+    /* Its claims answer `Require onelogin-claim`; the token itself goes on unchanged. */
+    identity->id_token = token;
     olo_identity_set(req, identity);
     return OK;
 }

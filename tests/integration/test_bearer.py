@@ -181,6 +181,23 @@ def test_require_exp_off_and_audience(httpd_factory, browser_factory, openmetada
                                                        claims={"aud": "om-api"})))
 
 
+def test_require_onelogin_claim_applies_to_bearer_tokens(httpd_factory, browser_factory,
+                                                        openmetadata, provider):
+    h = httpd_factory(backend=openmetadata,
+                      server={"OneLoginScope": '"openid email profile groups"'},
+                      extra_config=bearer_location(openmetadata,
+                                                   "Require onelogin-claim groups:Admins"))
+    b = browser_factory(h)
+    # alice is in Admins: her ID token as a bearer passes the claim check.
+    r = api(b, oc.id_token(provider))
+    assert r.status_code == 200 and r.json()["name"] == "alice", (r.status_code, r.text[:300])
+    # bob is not: a valid token, yet 403 and the backend never sees the request.
+    openmetadata.reset()
+    r = api(b, oc.id_token(provider, "bob@example.com", "bob-password"))
+    assert r.status_code == 403, (r.status_code, r.text[:300])
+    assert openmetadata.requests_seen() == []
+
+
 def test_bearer_jwks_must_be_https(config_test, openmetadata):
     rc, out = config_test(extra_config=f"""
 <Location /api/>
