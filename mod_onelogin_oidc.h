@@ -54,6 +54,9 @@ void olo_req_prepare_flow(olo_req_t *req);
 const char *olo_req_absolute(request_rec *r, const char *path_or_url);
 int olo_is_browser(request_rec *r);
 void olo_set_cookie(olo_req_t *req, const char *name, const char *value, long max_age);
+/** Sets the sealed session (split into chunks when large), or deletes it with NULL, removing
+ * chunks the browser holds that are no longer used. APR_ENOSPC when it cannot fit. */
+apr_status_t olo_set_session_cookie(olo_req_t *req, const char *sealed);
 int olo_send(request_rec *r, int status, const char *content_type, const char *body);
 int olo_send_error(olo_req_t *req, int status, olo_reason_t reason);
 int olo_send_redirect(request_rec *r, const char *location);

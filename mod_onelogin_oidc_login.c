@@ -71,6 +71,21 @@ void olo_set_cookie(olo_req_t *req, const char *name, const char *value, long ma
                   olo_cookie_format(req->r->pool, name, value, &attrs));
 }
 
+apr_status_t olo_set_session_cookie(olo_req_t *req, const char *sealed)
+{
+    olo_cookie_attrs_t attrs = {req->conf->cookie_secure, 1, "Lax", "/", sealed ? -1 : 0};
+    apr_array_header_t *lines = olo_cookie_set_chunked(req->r->pool, req->cookies,
+                                                       OLO_SESSION_COOKIE, sealed ? sealed : "",
+                                                       &attrs);
+    if (!lines) {
+        return APR_ENOSPC;
+    }
+    for (int i = 0; i < lines->nelts; i++) {
+        apr_table_add(req->r->err_headers_out, "Set-Cookie", APR_ARRAY_IDX(lines, i, const char *));
+    }
+    return APR_SUCCESS;
+}
+
 int olo_send(request_rec *r, int status, const char *content_type, const char *body)
 {
     r->status = status;
@@ -295,7 +310,11 @@ int olo_handle_callback(olo_req_t *req)
         return olo_callback_refuse(req, HTTP_INTERNAL_SERVER_ERROR, &out, OLO_LOGNO(00027)
                                    "login failed: could not seal the session");
     }
-    olo_set_cookie(req, OLO_SESSION_COOKIE, sealed, -1);
+    if (olo_set_session_cookie(req, sealed) != APR_SUCCESS) {
+        out = (olo_outcome_t){OLO_R_COOKIE_INVALID, "session too large even for chunked cookies"};
+        return olo_callback_refuse(req, HTTP_INTERNAL_SERVER_ERROR, &out, OLO_LOGNO(00048)
+                                   "login failed: the session does not fit in cookies");
+    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00028) "login completed for %s",
                   session->user);
     return olo_send_redirect(r, pending->target);
@@ -350,7 +369,7 @@ int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
     request_rec *r = req->r;
     olo_metadata_t *md = NULL;
     olo_outcome_t out = {OLO_OK, NULL};
-    olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
+    olo_set_session_cookie(req, NULL);
     if (session) {
         olo_logout_revoke(req, session);
     }

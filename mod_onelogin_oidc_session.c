@@ -65,7 +65,7 @@ static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
     request_rec *r = req->r;
     olo_session_t *session = NULL;
     apr_time_t now = apr_time_now();
-    const char *value = olo_cookie_get(r->pool, req->cookies, OLO_SESSION_COOKIE);
+    const char *value = olo_cookie_get_chunked(r->pool, req->cookies, OLO_SESSION_COOKIE);
     *preason = OLO_R_LOGIN_REQUIRED;
     if (!value || !*value) {
         return NULL;
@@ -89,7 +89,7 @@ static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00042)
                   "session of %s ended (%s)", session->user, olo_reason_name(*preason));
-    olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
+    olo_set_session_cookie(req, NULL);
     return NULL;
 }
 
@@ -97,7 +97,7 @@ static void olo_session_emit(olo_req_t *req, const olo_session_t *session)
 {
     const char *sealed = NULL;
     if (olo_session_seal(&sealed, req->r->pool, req->rt->session_key, session) == APR_SUCCESS) {
-        olo_set_cookie(req, OLO_SESSION_COOKIE, sealed, -1);
+        olo_set_session_cookie(req, sealed);
     }
 }
 
@@ -150,13 +150,13 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
                       "ID token renewal for %s failed (%s): %s; the session ends",
                       session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
         *preason = OLO_R_REFRESH_FAILED;
-        olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
+        olo_set_session_cookie(req, NULL);
         return NULL;
     }
     if (olo_session_seal(&sealed, r->pool, req->rt->session_key, fresh) == APR_SUCCESS) {
         req->cache.store(req->cache.baton, r->pool, olo_key(r, "rs:", session->id), sealed,
                          strlen(sealed), now + apr_time_from_sec(OLO_REFRESH_KEEP_SEC));
-        olo_set_cookie(req, OLO_SESSION_COOKIE, sealed, -1);
+        olo_set_session_cookie(req, sealed);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00044)
                   "ID token renewed for %s", fresh->user);
@@ -214,7 +214,7 @@ static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *sessio
                       "ID token of %s expired and there is no refresh token: the session ends",
                       session->user);
         *preason = OLO_R_SESSION_EXPIRED;
-        olo_set_cookie(req, OLO_SESSION_COOKIE, "", 0);
+        olo_set_session_cookie(req, NULL);
         return NULL;
     }
     session = olo_refresh_if_due(req, session, preason);

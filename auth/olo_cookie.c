@@ -1,5 +1,6 @@
 /* Cookie header parsing and Set-Cookie formatting (RFC 6265). The header is whatever the
  * browser, or anyone else, sent: every read stays inside it. */
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "olo_cookie.h"
@@ -151,4 +152,76 @@ const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *co
     }
     *o = '\0';
     return (o != out) ? out : NULL;
+}
+
+/* "chunks:N" in the main cookie: ':' is outside base64url, so no sealed value looks like it. */
+#define OLO_COOKIE_CHUNK_MARK "chunks:"
+
+static const char *olo_cookie_chunk_name(apr_pool_t *p, const char *name, int i)
+{
+    return apr_psprintf(p, "%s_%d", name, i);
+}
+
+const char *olo_cookie_get_chunked(apr_pool_t *p, const char *header, const char *name)
+{
+    const char *value = olo_cookie_get(p, header, name);
+    apr_size_t mark = sizeof(OLO_COOKIE_CHUNK_MARK) - 1;
+    if (!value || strncmp(value, OLO_COOKIE_CHUNK_MARK, mark)) {
+        return value;
+    }
+    char *end = NULL;
+    long n = strtol(value + mark, &end, 10);
+    if (*end || n < 2 || n > OLO_COOKIE_MAX_CHUNKS) {
+        return NULL;
+    }
+    const char *joined = "";
+    for (int i = 1; i <= n; i++) {
+        const char *piece = olo_cookie_get(p, header, olo_cookie_chunk_name(p, name, i));
+        if (!piece || !*piece) {
+            return NULL;    /* a lost chunk makes the whole value unusable */
+        }
+        joined = apr_pstrcat(p, joined, piece, NULL);
+    }
+    return joined;
+}
+
+/* Deletes the chunks of name the browser still holds beyond `used`. */
+static void olo_cookie_drop_chunks(apr_array_header_t *lines, apr_pool_t *p, const char *header,
+                                   const char *name, int used, const olo_cookie_attrs_t *attrs)
+{
+    olo_cookie_attrs_t gone = *attrs;
+    gone.max_age = 0;
+    for (int i = used + 1; i <= OLO_COOKIE_MAX_CHUNKS; i++) {
+        const char *chunk = olo_cookie_chunk_name(p, name, i);
+        if (olo_cookie_get(p, header, chunk)) {
+            APR_ARRAY_PUSH(lines, const char *) = olo_cookie_format(p, chunk, "", &gone);
+        }
+    }
+}
+
+apr_array_header_t *olo_cookie_set_chunked(apr_pool_t *p, const char *header, const char *name,
+                                           const char *value, const olo_cookie_attrs_t *attrs)
+{
+    apr_array_header_t *lines = apr_array_make(p, 4, sizeof(const char *));
+    apr_size_t len = strlen(value);
+    int n = (len <= OLO_COOKIE_CHUNK) ? 1 : (int)((len + OLO_COOKIE_CHUNK - 1) / OLO_COOKIE_CHUNK);
+    if (n > OLO_COOKIE_MAX_CHUNKS) {
+        return NULL;
+    }
+    if (n == 1) {
+        APR_ARRAY_PUSH(lines, const char *) = olo_cookie_format(p, name, value, attrs);
+    }
+    else {
+        APR_ARRAY_PUSH(lines, const char *) =
+            olo_cookie_format(p, name, apr_psprintf(p, OLO_COOKIE_CHUNK_MARK "%d", n), attrs);
+        for (int i = 0; i < n; i++) {
+            apr_size_t take = (len - i * OLO_COOKIE_CHUNK < OLO_COOKIE_CHUNK)
+                                  ? len - i * OLO_COOKIE_CHUNK : OLO_COOKIE_CHUNK;
+            const char *piece = apr_pstrmemdup(p, value + i * OLO_COOKIE_CHUNK, take);
+            APR_ARRAY_PUSH(lines, const char *) =
+                olo_cookie_format(p, olo_cookie_chunk_name(p, name, i + 1), piece, attrs);
+        }
+    }
+    olo_cookie_drop_chunks(lines, p, header, name, n == 1 ? 0 : n, attrs);
+    return lines;
 }

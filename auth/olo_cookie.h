@@ -39,4 +39,24 @@ const char *olo_cookie_format(apr_pool_t *p, const char *name, const char *value
  */
 const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *const *prefixes);
 
+/**
+ * Values too long for one cookie (browsers keep at most 4096 bytes per cookie, name and
+ * attributes included) are split: the cookie `name` then holds "chunks:N" and the value lives in
+ * `name_1` .. `name_N`, each at most OLO_COOKIE_CHUNK bytes.
+ */
+#define OLO_COOKIE_CHUNK 3800
+#define OLO_COOKIE_MAX_CHUNKS 16
+
+/** The value of cookie name, joined from its chunks when split; NULL when absent or a chunk is
+ * missing. */
+const char *olo_cookie_get_chunked(apr_pool_t *p, const char *header, const char *name);
+
+/**
+ * The Set-Cookie lines (const char *) that store value under name, split when needed, plus the
+ * deletion of chunks the browser holds (per `header`) that the new value does not use. NULL when
+ * the value needs more than OLO_COOKIE_MAX_CHUNKS chunks.
+ */
+apr_array_header_t *olo_cookie_set_chunked(apr_pool_t *p, const char *header, const char *name,
+                                           const char *value, const olo_cookie_attrs_t *attrs);
+
 #endif

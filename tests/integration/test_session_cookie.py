@@ -90,3 +90,39 @@ def test_secret_rotation_keeps_sessions_during_the_grace_period(httpd_factory, b
     # Once the previous secret is removed, its cookies are no session any more.
     httpd_factory(port=first.port, server={"OneLoginSessionSecret": new_secret})
     assert b.get("/private", accept=API).status_code == 401
+
+
+def test_large_session_is_chunked_under_the_browser_limit(httpd_factory, browser_factory,
+                                                          provider, backend):
+    # Many groups make the sealed session far larger than one 4 KiB cookie. The browser sends
+    # all chunks in one Cookie header, past httpd's default 8190-byte field limit: operators
+    # with such sessions raise LimitRequestFieldSize (docs/configuration.md).
+    groups = [f"department-{i:03d}-readers" for i in range(150)]
+    provider.set_mode("claims", claims={"groups": groups})
+    h = httpd_factory(server={"OneLoginScope": '"openid email profile groups"',
+                              "LimitRequestFieldSize": "32768"})
+    b = browser_factory(h)
+    start = b.start_login("/big")
+    r = b.callback(b.provider_login(start.auth_url))
+    assert r.status_code in (302, 303), (r.status_code, r.text[:300])
+    raw = r.raw.headers.getlist("Set-Cookie")
+    chunks = [c for c in raw if c.startswith("olo_session_")]
+    assert len(chunks) >= 3, raw
+    assert all(len(c) <= 4096 for c in raw), [len(c) for c in raw]
+    r = b.get("/big", accept=API)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.json()["headers"].get("X-OneLogin-Groups") == ",".join(groups)
+    # The module's cookies, chunks included, never reach the backend.
+    assert "olo_session" not in r.json()["headers"].get("Cookie", "")
+
+    # A later, smaller session clears the chunks the browser still holds (here the main cookie
+    # was lost, the chunks not).
+    provider.set_mode("claims", claims={"groups": ["Everyone"]})
+    b.drop_cookie("olo_session")
+    start = b.start_login("/small")
+    r = b.callback(b.provider_login(start.auth_url))
+    cleared = [c for c in r.raw.headers.getlist("Set-Cookie")
+               if c.startswith("olo_session_") and "Max-Age=0" in c]
+    assert len(cleared) == len(chunks), r.raw.headers.getlist("Set-Cookie")
+    assert b.cookie_names("olo_session_") == []
+    assert b.get("/small", accept=API).json()["headers"].get("X-OneLogin-Groups") == "Everyone"

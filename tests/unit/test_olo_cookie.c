@@ -191,6 +191,93 @@ START_TEST(test_cookie_without_keeps_lookalike_names)
 }
 END_TEST
 
+
+/* The Cookie header a browser would send back after these Set-Cookie lines. */
+static const char *browser_header(apr_array_header_t *lines)
+{
+    const char *header = "app=1";
+    for (int i = 0; i < lines->nelts; i++) {
+        const char *line = APR_ARRAY_IDX(lines, i, const char *);
+        if (strstr(line, "Max-Age=0")) {
+            continue;
+        }
+        header = apr_pstrcat(olo_test_pool, header, "; ",
+                             apr_pstrndup(olo_test_pool, line, strcspn(line, ";")), NULL);
+    }
+    return header;
+}
+
+static const char *long_value(apr_size_t len)
+{
+    char *v = apr_palloc(olo_test_pool, len + 1);
+    for (apr_size_t i = 0; i < len; i++) {
+        v[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[i % 64];
+    }
+    v[len] = '\0';
+    return v;
+}
+
+START_TEST(test_chunked_short_value_is_one_cookie)
+{
+    olo_cookie_attrs_t attrs = {1, 1, "Lax", "/", -1};
+    apr_array_header_t *lines = olo_cookie_set_chunked(olo_test_pool, NULL, "olo_session", "abc",
+                                                       &attrs);
+    ck_assert_int_eq(lines->nelts, 1);
+    ck_assert_str_eq(olo_cookie_get_chunked(olo_test_pool, browser_header(lines), "olo_session"),
+                     "abc");
+}
+END_TEST
+
+START_TEST(test_chunked_long_value_round_trips_under_4096)
+{
+    olo_cookie_attrs_t attrs = {1, 1, "Lax", "/", -1};
+    const char *value = long_value(3 * OLO_COOKIE_CHUNK + 17);
+    apr_array_header_t *lines = olo_cookie_set_chunked(olo_test_pool, NULL, "olo_session", value,
+                                                       &attrs);
+    ck_assert_int_eq(lines->nelts, 5);   /* the marker and four chunks */
+    for (int i = 0; i < lines->nelts; i++) {
+        ck_assert_int_le(strlen(APR_ARRAY_IDX(lines, i, const char *)), 4096);
+    }
+    ck_assert_str_eq(olo_cookie_get_chunked(olo_test_pool, browser_header(lines), "olo_session"),
+                     value);
+}
+END_TEST
+
+START_TEST(test_chunked_missing_chunk_is_no_value)
+{
+    const char *header = "olo_session=chunks:3; olo_session_1=aaa; olo_session_3=ccc";
+    ck_assert_ptr_null(olo_cookie_get_chunked(olo_test_pool, header, "olo_session"));
+    ck_assert_ptr_null(olo_cookie_get_chunked(olo_test_pool, "olo_session=chunks:99",
+                                              "olo_session"));
+    ck_assert_ptr_null(olo_cookie_get_chunked(olo_test_pool, "olo_session=chunks:2x",
+                                              "olo_session"));
+}
+END_TEST
+
+START_TEST(test_chunked_stale_chunks_are_deleted)
+{
+    olo_cookie_attrs_t attrs = {1, 1, "Lax", "/", -1};
+    const char *header = "olo_session=chunks:3; olo_session_1=a; olo_session_2=b; olo_session_3=c";
+    apr_array_header_t *lines = olo_cookie_set_chunked(olo_test_pool, header, "olo_session",
+                                                       "small", &attrs);
+    int deleted = 0;
+    for (int i = 0; i < lines->nelts; i++) {
+        const char *line = APR_ARRAY_IDX(lines, i, const char *);
+        deleted += (strncmp(line, "olo_session_", 12) == 0 && strstr(line, "Max-Age=0") != NULL);
+    }
+    ck_assert_int_eq(deleted, 3);
+}
+END_TEST
+
+START_TEST(test_chunked_too_long_refused)
+{
+    olo_cookie_attrs_t attrs = {1, 1, "Lax", "/", -1};
+    ck_assert_ptr_null(olo_cookie_set_chunked(olo_test_pool, NULL, "olo_session",
+                                              long_value(OLO_COOKIE_MAX_CHUNKS * OLO_COOKIE_CHUNK + 1),
+                                              &attrs));
+}
+END_TEST
+
 Suite *olo_suite_cookie(void)
 {
     Suite *s = suite_create("cookie");
@@ -222,6 +309,11 @@ Suite *olo_suite_cookie(void)
     tcase_add_test(format, test_cookie_without_only_own_cookies_is_null);
     tcase_add_test(format, test_cookie_without_keeps_lookalike_names);
     tcase_add_test(format, test_cookie_without_bare_separators_fit);
+    tcase_add_test(format, test_chunked_short_value_is_one_cookie);
+    tcase_add_test(format, test_chunked_long_value_round_trips_under_4096);
+    tcase_add_test(format, test_chunked_missing_chunk_is_no_value);
+    tcase_add_test(format, test_chunked_stale_chunks_are_deleted);
+    tcase_add_test(format, test_chunked_too_long_refused);
     suite_add_tcase(s, format);
     return s;
 }
