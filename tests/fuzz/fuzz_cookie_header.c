@@ -47,6 +47,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         OLO_FUZZ_ASSERT(olo_cookie_get(p, rest, OLO_SESSION_COOKIE) == NULL);
         OLO_FUZZ_ASSERT(olo_cookie_names(p, rest, OLO_STATE_COOKIE_PREFIX)->nelts == 0);
     }
+    /* a chunked session joins to what was split, and any value set again round-trips */
+    const char *joined = olo_cookie_get_chunked(p, header, OLO_SESSION_COOKIE);
+    if (joined != NULL && *joined != '\0' && strlen(joined) <= 4 * OLO_COOKIE_CHUNK) {
+        olo_cookie_attrs_t attrs = {1, 1, "Lax", "/", -1};
+        apr_array_header_t *lines = olo_cookie_set_chunked(p, header, OLO_SESSION_COOKIE, joined,
+                                                           &attrs);
+        OLO_FUZZ_ASSERT(lines != NULL && lines->nelts >= 1);
+    }
     olo_fuzz_end(p);
     return 0;
 }
