@@ -248,3 +248,26 @@ def om_httpd(_shared_om_httpd, provider, openmetadata, _watch):
 @pytest.fixture
 def om_browser(browser_factory, om_httpd):
     return browser_factory(om_httpd)
+
+
+@pytest.fixture(scope="session")
+def redis_proc(workdir):
+    """redis-server on a free loopback port for the whole session (a missing binary fails)."""
+    r = E.Redis(workdir / "redis")
+    try:
+        r.start()
+    except RuntimeError as err:
+        pytest.fail(f"redis-server: {err}", pytrace=False)
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def redis(redis_proc):
+    """The session's redis-server, running (started again if a test stopped it), empty."""
+    if not redis_proc.running():
+        redis_proc.start()
+    redis_proc.flush()
+    yield redis_proc
+    if not redis_proc.running():
+        redis_proc.start()

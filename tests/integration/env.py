@@ -580,3 +580,83 @@ class LogExpectations:
 
 def dump_json(obj):
     return json.dumps(obj, indent=1, sort_keys=True)
+
+
+REDIS_SERVER = "redis-server"
+
+
+class Redis:
+    """redis-server on a loopback port, no persistence, in the foreground as our child.
+
+    stop() and start() again keep the port, so httpd instances configured with
+    `OneLoginCache redis:127.0.0.1:PORT` find it again after a restart."""
+
+    def __init__(self, directory, port=None):
+        self.dir = Path(directory)
+        self.port = port or free_port()
+        self.proc = None
+        self.log_file = self.dir / "redis.log"
+
+    def start(self):
+        binary = shutil.which(REDIS_SERVER)
+        if binary is None:
+            raise RuntimeError("redis-server not on PATH (apt-get install redis-server)")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_file, "ab")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", HOST, "--save", "",
+             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.dir)],
+            env=clean_env(), stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
+        wait_for_port(self.port, self.proc)
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is not None:
+            stop_process(self.proc)
+            self._log.close()
+            self.proc = None
+
+    def command(self, *args):
+        """One command over RESP; returns the raw reply bytes (enough for the tests)."""
+        payload = f"*{len(args)}\r\n".encode()
+        for a in args:
+            b = a.encode() if isinstance(a, str) else a
+            payload += b"$%d\r\n%s\r\n" % (len(b), b)
+        with socket.create_connection((HOST, self.port), timeout=5) as s:
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            reply = b""
+            while chunk := s.recv(65536):
+                reply += chunk
+        return reply
+
+    def flush(self):
+        reply = self.command("FLUSHALL")
+        if not reply.startswith(b"+OK"):
+            raise RuntimeError(f"redis FLUSHALL: {reply!r}")
+
+    def keys(self, pattern="*"):
+        """The key names matching pattern (parsed from the RESP array reply)."""
+        lines = self.command("KEYS", pattern).split(b"\r\n")
+        return sorted(l.decode(errors="replace") for l in lines[2::2] if l)
+
+    def module_keys(self):
+        """The module's keys as it wrote them ("st:...", "rv:...", "md:..."):
+        mod_socache_redis stores each as "<namespace>:<hex of the key>"."""
+        out = []
+        for k in self.keys():
+            ns, _, hexed = k.partition(":")
+            try:
+                out.append(bytes.fromhex(hexed).decode(errors="replace"))
+            except ValueError:
+                out.append(k)
+        return sorted(out)
+
+    def cache_directives(self):
+        """Httpd(server=...) entries: mod_socache_redis loaded before OneLoginCache uses it
+        (dict order is config order; both come after the template's own directives)."""
+        return {"LoadModule": f"socache_redis_module {APACHE_MODULES / 'mod_socache_redis.so'}",
+                "OneLoginCache": f"redis:{HOST}:{self.port}"}
