@@ -15,19 +15,29 @@
 #include <apr_strings.h>
 
 #include "mod_onelogin_oidc_cache.h"
+#include "auth/olo_rand.h"
 
 APLOG_USE_MODULE(onelogin_oidc);
 
 #define OLO_MUTEX_TYPE "onelogin-oidc-cache"
 #define OLO_CACHE_NAME "onelogin_oidc"
 #define OLO_CACHE_MAX_VALUE (64 * 1024)   /* discovery and JWKS documents are a few KiB */
+#define OLO_CLAIM_SETTLE_MS 50              /* far longer than two nodes' writes can be apart */
 
 struct olo_socache_t {
     const char *spec;
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
     server_rec *s;
+    volatile apr_time_t alive_until;    /* per child: a network cache answered a write lately */
 };
+
+/* shmcb and dbm live on this machine and need our mutex; redis and memcache are across the
+ * network, where "not found" can also mean "no server reachable". */
+static int olo_socache_is_network(const olo_socache_t *cache)
+{
+    return !(cache->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE);
+}
 
 static apr_global_mutex_t *olo_mutex;   /* held around calls of non-MT-safe providers */
 static apr_hash_t *olo_socaches;        /* spec -> olo_socache_t, per configuration cycle */
@@ -140,12 +150,23 @@ static void olo_socache_unlock(void)
     }
 }
 
+/* A failed call means the server went away: stop trusting absences until a write succeeds. */
+static apr_status_t olo_socache_noted(olo_socache_t *cache, apr_status_t rv)
+{
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        cache->alive_until = 0;
+    }
+    return rv;
+}
+
 static apr_status_t olo_socache_store_locked(olo_socache_baton_t *b, apr_pool_t *p,
                                              const char *key, const char *value,
                                              apr_size_t len, apr_time_t expiry)
 {
-    return b->socache->provider->store(b->socache->instance, b->s, (const unsigned char *)key,
-                                       strlen(key), expiry, (unsigned char *)value, len, p);
+    return olo_socache_noted(b->socache,
+                             b->socache->provider->store(b->socache->instance, b->s,
+                                                         (const unsigned char *)key, strlen(key),
+                                                         expiry, (unsigned char *)value, len, p));
 }
 
 static apr_status_t olo_socache_retrieve_locked(olo_socache_baton_t *b, apr_pool_t *p,
@@ -153,9 +174,10 @@ static apr_status_t olo_socache_retrieve_locked(olo_socache_baton_t *b, apr_pool
 {
     unsigned int len = OLO_CACHE_MAX_VALUE;
     unsigned char *buf = apr_palloc(p, len + 1);
-    apr_status_t rv = b->socache->provider->retrieve(b->socache->instance, b->s,
-                                                     (const unsigned char *)key, strlen(key),
-                                                     buf, &len, p);
+    apr_status_t rv = olo_socache_noted(
+        b->socache, b->socache->provider->retrieve(b->socache->instance, b->s,
+                                                   (const unsigned char *)key, strlen(key), buf,
+                                                   &len, p));
     if (rv == APR_SUCCESS) {
         buf[len] = '\0';
         *pvalue = (char *)buf;
@@ -173,32 +195,70 @@ static apr_status_t olo_socache_store(void *baton, apr_pool_t *p, const char *ke
     return rv;
 }
 
+/* apr_redis and apr_memcache answer "not found" when no server is alive: before trusting an
+ * absence, make sure a write goes through (at most once a second per child), so an outage
+ * reads as an outage (a logout must not be forgotten because Redis is down). */
+static apr_status_t olo_socache_absent(olo_socache_baton_t *b, apr_pool_t *p)
+{
+    olo_socache_t *cache = b->socache;
+    apr_time_t now = apr_time_now();
+    if (!olo_socache_is_network(cache) || now < cache->alive_until) {
+        return APR_NOTFOUND;
+    }
+    apr_status_t rv = olo_socache_store_locked(b, p, "alive", "1", 1,
+                                               now + apr_time_from_sec(3600));
+    if (rv != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    cache->alive_until = now + apr_time_from_sec(1);
+    return APR_NOTFOUND;
+}
+
 static apr_status_t olo_socache_retrieve(void *baton, apr_pool_t *p, const char *key,
                                          char **pvalue, apr_size_t *plen)
 {
     olo_socache_lock();
     apr_status_t rv = olo_socache_retrieve_locked(baton, p, key, pvalue, plen);
+    if (rv == APR_NOTFOUND) {
+        rv = olo_socache_absent(baton, p);
+    }
     olo_socache_unlock();
     return rv;
 }
 
-/* Under the mutex, look-up and store are one step for this machine; across nodes sharing a
- * network cache a tiny race remains, bounded by the state's own single-use cookie. */
+/* Under the mutex, look-up and store are one step for this machine. A network cache has no
+ * add-if-absent: two nodes may both find the key free and write. Each writes its own token,
+ * lets the writes settle, and reads back: the last writer wins, and every contender agrees. */
 static apr_status_t olo_socache_claim(void *baton, apr_pool_t *p, const char *key,
                                       apr_time_t expiry)
 {
+    olo_socache_baton_t *b = baton;
     char *value = NULL;
     apr_size_t len = 0;
+    const char *token = olo_rand_token(p, olo_rand_bytes, 12);
+    if (!token) {
+        return APR_EGENERAL;
+    }
     olo_socache_lock();
-    apr_status_t rv = olo_socache_retrieve_locked(baton, p, key, &value, &len);
+    apr_status_t rv = olo_socache_retrieve_locked(b, p, key, &value, &len);
     if (rv == APR_SUCCESS) {
         rv = APR_EEXIST;
     }
     else if (rv == APR_NOTFOUND) {
-        rv = olo_socache_store_locked(baton, p, key, "1", 1, expiry);
+        rv = olo_socache_absent(b, p);
+        rv = (rv == APR_NOTFOUND)
+                 ? olo_socache_store_locked(b, p, key, token, strlen(token), expiry) : rv;
     }
     olo_socache_unlock();
-    return rv;
+    if (rv != APR_SUCCESS || !olo_socache_is_network(b->socache)) {
+        return rv;
+    }
+    apr_sleep(apr_time_from_msec(OLO_CLAIM_SETTLE_MS));
+    rv = olo_socache_retrieve_locked(b, p, key, &value, &len);
+    if (rv != APR_SUCCESS) {
+        return (rv == APR_NOTFOUND) ? APR_EEXIST : rv;
+    }
+    return (len == strlen(token) && !memcmp(value, token, len)) ? APR_SUCCESS : APR_EEXIST;
 }
 
 static apr_status_t olo_socache_remove(void *baton, apr_pool_t *p, const char *key)

@@ -123,15 +123,16 @@ static olo_session_t *olo_refresh_result(olo_req_t *req, const olo_session_t *se
     return fresh;
 }
 
-/* Lost the race for the renewal: the current token serves while valid, else wait a little. */
+/* Lost the race for the renewal: wait a moment for the winner's result, so every request
+ * forwards the new token; if it is slow, the current token serves while it is still valid. */
 static olo_session_t *olo_refresh_await(olo_req_t *req, olo_session_t *session)
 {
-    for (int waited = 0; apr_time_now() >= session->token_expires; waited += 100) {
+    for (int waited = 0; waited <= OLO_REFRESH_WAIT_MS; waited += 50) {
         olo_session_t *fresh = olo_refresh_result(req, session);
-        if (fresh || waited >= OLO_REFRESH_WAIT_MS) {
-            return fresh ? fresh : session;
+        if (fresh) {
+            return fresh;
         }
-        apr_sleep(apr_time_from_msec(100));
+        apr_sleep(apr_time_from_msec(50));
     }
     return session;
 }

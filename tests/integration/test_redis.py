@@ -121,3 +121,124 @@ def test_logout_on_a_ends_the_cookie_copy_on_b(httpd_factory, browser_factory, p
     r = bb.get("/private", accept=API, headers=XHR)
     assert r.status_code == 401, (r.status_code, r.text[:300])
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+
+
+def test_redis_outage_is_503_and_heals(httpd_factory, browser_factory, provider, backend,
+                                       redis, expect_log_ids):
+    expect_log_ids("OLO00041", "OLO00010", "OLO00023")
+    a, b = two_nodes(httpd_factory, redis)
+    logged_in = browser_factory(a)
+    logged_in.login("/")
+    # Two logins waiting at their callback when Redis goes away.
+    pending = []
+    for accept in (HTML, API):
+        p = browser_factory(a)
+        start = p.start_login("/")
+        pending.append((p, start, p.provider_login(start.auth_url), accept))
+
+    redis.stop()
+    first_line_a, first_line_b = len(a.error_lines()), len(b.error_lines())
+
+    # The callback must record its state as spent: it cannot, so 503, never a session.
+    codes_before = len(grants(provider, "authorization_code"))
+    for p, start, callback_url, accept in pending:
+        r = p.callback(callback_url, accept=accept)
+        assert_page(r, 503, accept)
+        assert "olo_session" not in set_cookies(r) or \
+            set_cookies(r)["olo_session"]["value"] == "", set_cookies(r)
+    assert len(grants(provider, "authorization_code")) == codes_before, \
+        "a callback exchanged its code although its state could not be recorded"
+
+    # A valid session cannot be checked against logouts: it counts as ended (or 503).
+    # Checked to the end of the test, then reported, so the recovery is seen as well.
+    fail_open = []
+    for accept, expected in ((HTML, (503,) + LOGIN_REDIRECTS), (API, (503, 401))):
+        r = logged_in.get("/private", accept=accept, headers=XHR if accept == API else None)
+        if r.status_code not in expected:
+            fail_open.append((accept.split(",")[0], r.status_code))
+        elif r.status_code == 503:
+            assert_page(r, 503, accept)
+
+    # B has never fetched metadata itself (it came from Redis): a new login there.
+    for accept in (HTML, API):
+        r = browser_factory(b).get("/new", accept=accept)
+        assert r.status_code in (503,) + LOGIN_REDIRECTS + (401,), \
+            (accept, r.status_code, r.text[:300])
+        if r.status_code == 503:
+            assert_page(r, 503, accept)
+        print(f"B without Redis, {accept.split(',')[0]}: {r.status_code}")
+
+    # httpd itself stays up.
+    for h in (a, b):
+        r = requests.get(f"{h.url}/public", timeout=TIMEOUT,
+                         proxies={"http": None, "https": None})
+        assert r.status_code == 200, (h.url, r.status_code)
+        assert h.proc.poll() is None
+
+    lines = a.error_lines()[first_line_a:] + b.error_lines()[first_line_b:]
+    module_errors = [l for l in lines if "[onelogin_oidc:error]" in l]
+    assert module_errors, "Redis is down and the module logged no error"
+    print("log during the outage:\n  " + "\n  ".join(lines[-12:]))
+
+    # Redis comes back on the same port: service resumes with nothing restarted.
+    redis.start()
+    time.sleep(0.5)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            browser_factory(a).login("/")
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+    r = browser_factory(b).get("/again", accept=HTML)
+    assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    assert not fail_open, "with Redis down a session cookie was still accepted (the " \
+        f"logout check failed open): {fail_open}"
+
+
+def test_renewal_racing_on_a_and_b_refreshes_once(httpd_factory, browser_factory, provider,
+                                                  backend, redis):
+    provider.set_lifetimes(id_token=LIFETIME, access_token=LIFETIME)
+    a, b = two_nodes(httpd_factory, redis, server={"OneLoginRefreshMargin": str(MARGIN)})
+    ba = browser_factory(a)
+    report = ba.login("/")
+    token = report["headers"]["Authorization"].split(" ", 1)[1]
+    due = oc.claims(token)["exp"] - MARGIN + 1.0
+    time.sleep(max(0.0, due - time.time()))
+    assert grants(provider, "refresh_token") == []
+
+    cookies = {c.name: c.value for c in ba.s.cookies if c.name.startswith("olo_session")}
+    gate = threading.Barrier(2)
+    results = [None, None]
+
+    def call(i, url):
+        with requests.Session() as s:
+            s.trust_env = False
+            gate.wait(timeout=10)
+            try:
+                results[i] = s.get(f"{url}/private", cookies=cookies,
+                                   headers={"Accept": API, **XHR}, timeout=TIMEOUT,
+                                   allow_redirects=False)
+            except requests.RequestException as err:  # reported below
+                results[i] = err
+
+    threads = [threading.Thread(target=call, args=(i, h.url)) for i, h in enumerate((a, b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    statuses = [getattr(r, "status_code", r) for r in results]
+    assert statuses == [200, 200], [(s, getattr(r, "text", "")[:200])
+                                    for s, r in zip(statuses, results)]
+    assert all(r.json()["remote_user"] == "alice@example.com" for r in results)
+    entries = grants(provider, "refresh_token")
+    assert len(entries) == 1, f"{len(entries)} refreshes for one session: {entries}"
+    assert entries[0]["status"] == 200, entries[0]
+    # Both nodes forwarded the renewed ID token, not the old one.
+    bearers = {r.json()["headers"]["Authorization"].split(" ", 1)[1] for r in results}
+    assert token not in bearers, "a node forwarded the ID token that was due for renewal"
+    assert len(bearers) == 1, "A and B forwarded different renewed tokens"
+    assert any("olo_session" in set_cookies(r) for r in results), \
+        "no response carried the renewed session"
