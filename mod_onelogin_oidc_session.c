@@ -21,7 +21,7 @@ APLOG_USE_MODULE(onelogin_oidc);
 
 #define OLO_REFRESH_LOCK_SEC 30     /* one renewal per session in flight, across children */
 #define OLO_REFRESH_KEEP_SEC 300    /* how long a renewal's result serves late requests */
-#define OLO_REFRESH_WAIT_MS 3000    /* how long a request with an expired token waits for it */
+#define OLO_REFRESH_WAIT_MS 3000    /* how long a request that lost the race waits for the result */
 #define OLO_VERDICT_MAX_SEC 300     /* how long a verified bearer token is believed */
 
 olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
