@@ -389,6 +389,10 @@ static int olo_check_user_id(request_rec *r)
     if (initial && initial->user) {
         r->user = initial->user;
         r->ap_auth_type = initial->ap_auth_type;
+        /* ...and its session, which `Require onelogin-claim` reads. */
+        ap_set_module_config(r->request_config, &onelogin_oidc_module,
+                             ap_get_module_config(initial->request_config,
+                                                  &onelogin_oidc_module));
         return OK;
     }
     olo_server_conf_t *conf = olo_sconf(r->server);
@@ -431,14 +435,7 @@ static int olo_post_read_request(request_rec *r)
 /* The session's claims, decoded from its ID token (verified at login, then kept sealed). */
 static json_t *olo_authz_claims(request_rec *r)
 {
-    request_rec *initial = r;
-    while (initial->main || initial->prev) {
-        initial = initial->main ? initial->main : initial->prev;
-    }
     const olo_session_t *session = ap_get_module_config(r->request_config, &onelogin_oidc_module);
-    if (!session) {
-        session = ap_get_module_config(initial->request_config, &onelogin_oidc_module);
-    }
     json_t *claims = NULL;
     if (session && session->id_token) {
         olo_jws_peek_claims(&claims, r->pool, session->id_token);
