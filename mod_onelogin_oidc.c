@@ -147,6 +147,12 @@ static const char *olo_set_cache(cmd_parms *cmd, void *dc, const char *value)
     return olo_cmd_error(cmd, olo_socache_lookup(&provider, &args, cmd->pool, value));
 }
 
+static const char *olo_set_store(cmd_parms *cmd, void *dc, const char *value)
+{
+    return olo_cmd_error(cmd, olo_config_parse_store(&olo_sconf(cmd->server)->session_store,
+                                                     cmd->pool, value));
+}
+
 static const char *olo_set_unauth(cmd_parms *cmd, void *dc, const char *value)
 {
     static const char *const names[] = {"auto", "redirect", "401", "pass", NULL};
@@ -224,6 +230,8 @@ static const command_rec olo_directives[] = {
                  "mark cookies Secure (default On)"),
     AP_INIT_TAKE1("OneLoginCache", olo_set_cache, NULL, RSRC_CONF,
                   "mod_socache provider[:args] for shared state (default shmcb)"),
+    AP_INIT_TAKE1("OneLoginSessionStore", olo_set_store, NULL, RSRC_CONF,
+                  "where sessions live: cookie (default) or server (in OneLoginCache)"),
     AP_INIT_TAKE12("OneLoginHTTPTimeout", olo_set_http_timeout, NULL, RSRC_CONF,
                    "connect and total timeout in seconds for calls to the provider (default 2 5)"),
     AP_INIT_TAKE1("OneLoginClockSkew", olo_set_seconds, OLO_FIELD(clock_skew), RSRC_CONF,

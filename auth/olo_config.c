@@ -27,6 +27,7 @@ olo_server_conf_t *olo_config_server_create(apr_pool_t *p)
     conf->jwks_ttl = OLO_UNSET;
     conf->jwks_refetch = OLO_UNSET;
     conf->refresh_margin = OLO_UNSET;
+    conf->session_store = OLO_UNSET;
     return conf;
 }
 
@@ -57,6 +58,7 @@ olo_server_conf_t *olo_config_server_merge(apr_pool_t *p, const olo_server_conf_
     OLO_MERGE_INT(jwks_ttl);
     OLO_MERGE_INT(jwks_refetch);
     OLO_MERGE_INT(refresh_margin);
+    OLO_MERGE_INT(session_store);
     m->runtime = NULL;  /* derived per server after merging, never inherited */
     return m;
 }
@@ -80,6 +82,7 @@ void olo_config_server_defaults(olo_server_conf_t *conf)
     OLO_DEFAULT_INT(jwks_refetch, OLO_DEFAULT_JWKS_REFETCH);
     OLO_DEFAULT_INT(refresh_margin, OLO_DEFAULT_REFRESH_MARGIN);
     OLO_DEFAULT_STR(post_logout_uri, OLO_DEFAULT_POST_LOGOUT_URI);
+    OLO_DEFAULT_INT(session_store, OLO_STORE_COOKIE);
 }
 
 int olo_config_server_is_used(const olo_server_conf_t *conf)
@@ -199,6 +202,20 @@ const char *olo_config_redirect_path(apr_pool_t *p, const char *redirect_uri)
         return redirect_uri;
     }
     return uri.path;
+}
+
+const char *olo_config_parse_store(int *pvalue, apr_pool_t *p, const char *value)
+{
+    if (!strcasecmp(value, "cookie")) {
+        *pvalue = OLO_STORE_COOKIE;
+    }
+    else if (!strcasecmp(value, "server")) {
+        *pvalue = OLO_STORE_SERVER;
+    }
+    else {
+        return apr_psprintf(p, "'%s' is neither cookie nor server", value);
+    }
+    return NULL;
 }
 
 const char *olo_config_parse_seconds(int *pvalue, apr_pool_t *p, const char *value, int min,

@@ -29,6 +29,11 @@
 #define OLO_DEFAULT_REFRESH_MARGIN 60
 #define OLO_DEFAULT_POST_LOGOUT_URI "/"
 
+typedef enum {
+    OLO_STORE_COOKIE = 0,           /* the sealed session is the cookie (split when large) */
+    OLO_STORE_SERVER                /* the cookie names the session; it lives in the cache */
+} olo_store_t;
+
 typedef struct olo_server_conf_t {
     const char *issuer;
     const char *client_id;
@@ -53,6 +58,7 @@ typedef struct olo_server_conf_t {
     int jwks_ttl;
     int jwks_refetch;
     int refresh_margin;             /* seconds before the ID token's exp that it is renewed */
+    int session_store;              /* olo_store_t or OLO_UNSET */
     void *runtime;                  /* the glue's derived state (keys, cache), per server */
 } olo_server_conf_t;
 
@@ -101,6 +107,8 @@ const char *olo_config_check_secret(apr_pool_t *p, const char *value);
 const char *olo_config_check_path(apr_pool_t *p, const char *value);
 /** A path, or an absolute http(s) URL whose path is then the callback location. */
 const char *olo_config_check_redirect_uri(apr_pool_t *p, const char *value);
+/** "cookie" or "server" (any case) into *pvalue. */
+const char *olo_config_parse_store(int *pvalue, apr_pool_t *p, const char *value);
 /** Whole seconds within [min, max] into *pvalue. */
 const char *olo_config_parse_seconds(int *pvalue, apr_pool_t *p, const char *value, int min,
                                      int max);

@@ -111,6 +111,22 @@ START_TEST(seconds_within_bounds)
 }
 END_TEST
 
+START_TEST(session_store_cookie_or_server)
+{
+    olo_server_conf_t *conf = olo_config_server_create(olo_test_pool);
+    int v = -7;
+    olo_config_server_defaults(conf);
+    ck_assert_int_eq(conf->session_store, OLO_STORE_COOKIE);
+    ck_assert_ptr_null(olo_config_parse_store(&v, olo_test_pool, "Server"));
+    ck_assert_int_eq(v, OLO_STORE_SERVER);
+    ck_assert_ptr_null(olo_config_parse_store(&v, olo_test_pool, "cookie"));
+    ck_assert_int_eq(v, OLO_STORE_COOKIE);
+    ck_assert_ptr_nonnull(olo_config_parse_store(&v, olo_test_pool, "redis"));
+    ck_assert_ptr_nonnull(olo_config_parse_store(&v, olo_test_pool, ""));
+    ck_assert_int_eq(v, OLO_STORE_COOKIE);
+}
+END_TEST
+
 START_TEST(dir_merge_and_defaults)
 {
     olo_dir_conf_t *base = olo_config_dir_create(olo_test_pool);
@@ -139,6 +155,7 @@ Suite *olo_suite_config(void)
     tcase_add_test(tc, paths_must_be_local);
     tcase_add_test(tc, redirect_uri_path_or_absolute_url);
     tcase_add_test(tc, seconds_within_bounds);
+    tcase_add_test(tc, session_store_cookie_or_server);
     tcase_add_test(tc, dir_merge_and_defaults);
     suite_add_tcase(s, tc);
     return s;
