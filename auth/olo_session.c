@@ -2,10 +2,12 @@
  * one JSON parse, with the strings left where the pool-owned JSON holds them. */
 #include <string.h>
 #include <jansson.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include "olo_session.h"
 #include "../jwt/olo_json.h"
 
+#define OLO_SESSION_HANDLE_AAD OLO_SESSION_COOKIE "#handle"
 #define OLO_SESSION_MAX_SEC 253402300799LL /* 9999-12-31: apr_time_from_sec() cannot overflow */
 
 apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
@@ -122,4 +124,54 @@ int olo_session_needs_touch(const olo_session_t *session, apr_interval_time_t id
         step = apr_time_from_sec(1);
     }
     return idle > 0 && now - session->last_seen >= step;
+}
+
+apr_status_t olo_session_handle_seal(const char **pvalue, apr_pool_t *p,
+                                     const olo_seal_key_t *key, const char *id)
+{
+    /* its own additional data: a handle never opens as a session, nor a session as a handle */
+    return olo_seal(pvalue, p, key, OLO_SESSION_HANDLE_AAD, (const unsigned char *)id,
+                    strlen(id));
+}
+
+static int olo_session_id_is_well_formed(const unsigned char *id, apr_size_t len)
+{
+    if (len != (OLO_SESSION_ID_BYTES * 4) / 3) {
+        return 0;
+    }
+    for (apr_size_t i = 0; i < len; i++) {
+        if (!apr_isalnum(id[i]) && id[i] != '-' && id[i] != '_') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+apr_status_t olo_session_handle_open(const char **pid, apr_pool_t *p, const olo_seal_key_t *key,
+                                     const char *value)
+{
+    unsigned char *plain = NULL;
+    apr_size_t len = 0;
+    *pid = NULL;
+    if (value == NULL
+        || olo_unseal(&plain, &len, p, key, OLO_SESSION_HANDLE_AAD, value) != APR_SUCCESS
+        || !olo_session_id_is_well_formed(plain, len)) {
+        return APR_EINVAL;
+    }
+    *pid = (const char *)plain;
+    return APR_SUCCESS;
+}
+
+const char *olo_session_store_key(apr_pool_t *p, const char *id)
+{
+    return apr_pstrcat(p, "ss:", id, NULL);
+}
+
+apr_time_t olo_session_store_expiry(const olo_session_t *session, apr_interval_time_t idle,
+                                    apr_time_t now)
+{
+    if (idle > 0 && now + idle < session->expires) {
+        return now + idle;
+    }
+    return session->expires;
 }

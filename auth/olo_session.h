@@ -49,4 +49,28 @@ int olo_session_is_idle(const olo_session_t *session, apr_interval_time_t idle, 
 int olo_session_needs_touch(const olo_session_t *session, apr_interval_time_t idle,
                             apr_time_t now);
 
+/* ------------------------------------------------------------------------------------------
+ * OneLoginSessionStore server: the cookie carries a sealed handle naming the session, and the
+ * sealed session lives in the cache under olo_session_store_key(id). The handle is sealed so
+ * that a cache reader who sees the ids in the keys still cannot make a cookie, and a made-up
+ * cookie is refused before any cache look-up.
+ */
+
+/** Seals the handle cookie value for session id. */
+apr_status_t olo_session_handle_seal(const char **pvalue, apr_pool_t *p,
+                                     const olo_seal_key_t *key, const char *id);
+
+/** The session id in a handle cookie; APR_EINVAL when it does not unseal to a well-formed id
+ * (a session cookie of the cookie store, tampered, foreign). */
+apr_status_t olo_session_handle_open(const char **pid, apr_pool_t *p, const olo_seal_key_t *key,
+                                     const char *value);
+
+/** The cache key of the session with that id. */
+const char *olo_session_store_key(apr_pool_t *p, const char *id);
+
+/** When the stored session is dropped from the cache: after the idle timeout (0: none), never
+ * later than the session's own end. */
+apr_time_t olo_session_store_expiry(const olo_session_t *session, apr_interval_time_t idle,
+                                    apr_time_t now);
+
 #endif

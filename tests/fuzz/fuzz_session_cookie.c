@@ -1,7 +1,8 @@
 /* The session cookie: opened on every request that carries one, so any browser can send it.
  * First byte: '0' the rest is the cookie value; '1' the rest is a plaintext sealed here with
  * the session key (what a stolen or leaked secret, or a format bug, would let through the
- * seal); '2' the rest is a Cookie header the value is taken from. */
+ * seal); '2' the rest is a Cookie header the value is taken from; '3' the rest is a plaintext
+ * sealed as a server-store handle. Every value is also opened as a handle. */
 #include <string.h>
 #include "olo_fuzz.h"
 #include "../../auth/olo_cookie.h"
@@ -32,6 +33,23 @@ static void check_roundtrip(apr_pool_t *p, const olo_session_t *s)
     OLO_FUZZ_ASSERT((again->id_token == NULL) == (s->id_token == NULL));
 }
 
+/* A handle opens to a well-formed session id only, which seals to a handle naming it again. */
+static void check_handle(apr_pool_t *p, const char *value)
+{
+    const olo_seal_key_t *key = olo_fuzz_keys()->session;
+    const char *id = NULL, *again = NULL, *sealed = NULL;
+
+    if (olo_session_handle_open(&id, p, key, value) != APR_SUCCESS) {
+        OLO_FUZZ_ASSERT(id == NULL);
+        return;
+    }
+    OLO_FUZZ_ASSERT(strlen(id) == 24 && strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                                   "qrstuvwxyz0123456789-_") == 24);
+    OLO_FUZZ_ASSERT(olo_session_handle_seal(&sealed, p, key, id) == APR_SUCCESS);
+    OLO_FUZZ_ASSERT(olo_session_handle_open(&again, p, key, sealed) == APR_SUCCESS);
+    OLO_FUZZ_ASSERT(strcmp(again, id) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const olo_seal_key_t *key = olo_fuzz_keys()->session;
@@ -44,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     p = olo_fuzz_begin();
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         value = olo_fuzz_cstr(p, data + 1, size - 1);
         break;
@@ -53,10 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             value = NULL;
         }
         break;
-    default:
+    case 2:
         value = olo_cookie_get(p, olo_fuzz_cstr(p, data + 1, size - 1), OLO_SESSION_COOKIE);
         break;
+    default:
+        if (olo_session_handle_seal(&value, p, key, olo_fuzz_cstr(p, data + 1, size - 1))
+            != APR_SUCCESS) {
+            value = NULL;
+        }
+        break;
     }
+    check_handle(p, value);
     if (olo_session_open(&session, &reason, p, key, value, OLO_FUZZ_NOW) == APR_SUCCESS) {
         OLO_FUZZ_ASSERT(reason == OLO_OK && session != NULL);
         olo_session_is_idle(session, apr_time_from_sec(3600), OLO_FUZZ_NOW);

@@ -248,6 +248,67 @@ START_TEST(test_session_seal_requires_user_and_sub)
 }
 END_TEST
 
+#define GOOD_ID "c2Vzc2lvbi1pZC0xMjM0NTY3"   /* 24 base64url characters */
+
+START_TEST(test_handle_round_trip)
+{
+    const olo_seal_key_t *key = key_for(SECRET, "session");
+    const char *value = NULL, *id = NULL;
+
+    ck_assert_int_eq(olo_session_handle_seal(&value, olo_test_pool, key, GOOD_ID), APR_SUCCESS);
+    ck_assert_ptr_null(strstr(value, GOOD_ID));
+    ck_assert_int_eq(olo_session_handle_open(&id, olo_test_pool, key, value), APR_SUCCESS);
+    ck_assert_str_eq(id, GOOD_ID);
+}
+END_TEST
+
+START_TEST(test_handle_and_session_do_not_open_as_each_other)
+{
+    const olo_seal_key_t *key = key_for(SECRET, "session");
+    const char *handle = NULL, *id = NULL;
+    olo_session_t *session = NULL;
+
+    ck_assert_int_eq(olo_session_handle_seal(&handle, olo_test_pool, key, GOOD_ID), APR_SUCCESS);
+    ck_assert_int_ne(olo_session_open(&session, NULL, olo_test_pool, key, handle, OLO_TEST_NOW),
+                     APR_SUCCESS);
+    ck_assert_int_ne(olo_session_handle_open(&id, olo_test_pool, key, seal(full_session())),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(id);
+}
+END_TEST
+
+START_TEST(test_handle_refused_when_foreign_or_malformed)
+{
+    const olo_seal_key_t *key = key_for(SECRET, "session");
+    const char *handle = NULL, *id = NULL;
+
+    ck_assert_int_eq(olo_session_handle_seal(&handle, olo_test_pool, key_for(OTHER_SECRET,
+                                             "session"), GOOD_ID), APR_SUCCESS);
+    ck_assert_int_ne(olo_session_handle_open(&id, olo_test_pool, key, handle), APR_SUCCESS);
+    /* sealed right, but not an id: too short, or a character a key must not hold */
+    ck_assert_int_eq(olo_session_handle_seal(&handle, olo_test_pool, key, "short"), APR_SUCCESS);
+    ck_assert_int_ne(olo_session_handle_open(&id, olo_test_pool, key, handle), APR_SUCCESS);
+    ck_assert_int_eq(olo_session_handle_seal(&handle, olo_test_pool, key,
+                                             "c2Vzc2lvbi1pZC0xMjM0NT:3"), APR_SUCCESS);
+    ck_assert_int_ne(olo_session_handle_open(&id, olo_test_pool, key, handle), APR_SUCCESS);
+    ck_assert_int_ne(olo_session_handle_open(&id, olo_test_pool, key, NULL), APR_SUCCESS);
+    ck_assert_int_ne(olo_session_handle_open(&id, olo_test_pool, key, GOOD_ID), APR_SUCCESS);
+    ck_assert_ptr_null(id);
+}
+END_TEST
+
+START_TEST(test_store_expiry_is_idle_bounded_by_session_end)
+{
+    olo_session_t *session = full_session();     /* ends 8 hours after OLO_TEST_NOW */
+
+    ck_assert(olo_session_store_expiry(session, HOUR, OLO_TEST_NOW) == OLO_TEST_NOW + HOUR);
+    ck_assert(olo_session_store_expiry(session, HOUR, OLO_TEST_NOW + 7 * HOUR + 1)
+              == session->expires);
+    ck_assert(olo_session_store_expiry(session, 0, OLO_TEST_NOW) == session->expires);
+    ck_assert_str_eq(olo_session_store_key(olo_test_pool, GOOD_ID), "ss:" GOOD_ID);
+}
+END_TEST
+
 Suite *olo_suite_session(void)
 {
     Suite *s = suite_create("session");
@@ -269,6 +330,10 @@ Suite *olo_suite_session(void)
     tcase_add_test(tc, test_session_bad_json_refused);
     tcase_add_test(tc, test_session_time_out_of_range_refused);
     tcase_add_test(tc, test_session_seal_requires_user_and_sub);
+    tcase_add_test(tc, test_handle_round_trip);
+    tcase_add_test(tc, test_handle_and_session_do_not_open_as_each_other);
+    tcase_add_test(tc, test_handle_refused_when_foreign_or_malformed);
+    tcase_add_test(tc, test_store_expiry_is_idle_bounded_by_session_end);
     suite_add_tcase(s, tc);
     return s;
 }
