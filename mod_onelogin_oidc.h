@@ -41,10 +41,16 @@ typedef struct olo_req_t {
     olo_provider_t prov;        /* filled by olo_req_prepare_flow */
     olo_client_t client;        /* filled by olo_req_prepare_flow */
     const char *cookies;        /* the Cookie header */
+    const char *stored_id;      /* server store: the session id the browser's handle names */
 } olo_req_t;
 
 /* mod_onelogin_oidc_session.c */
 olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf);
+/** Keeps the session: sealed in the cookie, or in the cache with a handle cookie. */
+apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session);
+/** Ends the session in the browser, and in the cache for the server store (session may be
+ * NULL: the cookie only). */
+void olo_session_drop(olo_req_t *req, const olo_session_t *session);
 /** Authenticates the request: OK with r->user set, OK for `pass`, or DONE with a response. */
 int olo_request_authenticate(olo_req_t *req);
 

@@ -265,8 +265,9 @@ static apr_status_t olo_socache_remove(void *baton, apr_pool_t *p, const char *k
 {
     olo_socache_baton_t *b = baton;
     olo_socache_lock();
-    apr_status_t rv = b->socache->provider->remove(b->socache->instance, b->s,
-                                                   (const unsigned char *)key, strlen(key), p);
+    apr_status_t rv = olo_socache_noted(
+        b->socache, b->socache->provider->remove(b->socache->instance, b->s,
+                                                 (const unsigned char *)key, strlen(key), p));
     olo_socache_unlock();
     return rv;
 }

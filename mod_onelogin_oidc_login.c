@@ -278,6 +278,20 @@ static int olo_callback_status(olo_reason_t reason)
     }
 }
 
+/* A verified login whose session could not be kept: the cache is down (server store), or the
+ * session is too large even for chunked cookies. */
+static int olo_callback_unkept(olo_req_t *req)
+{
+    olo_outcome_t out = {OLO_R_CACHE_UNAVAILABLE, "the session could not be stored in the cache"};
+    if (req->conf->session_store == OLO_STORE_SERVER) {
+        return olo_callback_refuse(req, HTTP_SERVICE_UNAVAILABLE, &out, OLO_LOGNO(00027)
+                                   "login failed: the session could not be stored");
+    }
+    out = (olo_outcome_t){OLO_R_COOKIE_INVALID, "session too large even for chunked cookies"};
+    return olo_callback_refuse(req, HTTP_INTERNAL_SERVER_ERROR, &out, OLO_LOGNO(00048)
+                               "login failed: the session does not fit in cookies");
+}
+
 int olo_handle_callback(olo_req_t *req)
 {
     request_rec *r = req->r;
@@ -285,7 +299,6 @@ int olo_handle_callback(olo_req_t *req)
     olo_pending_t *pending = NULL;
     olo_session_t *session = NULL;
     olo_outcome_t out = {OLO_OK, NULL};
-    const char *sealed = NULL;
 
     if (olo_callback_parse(&params, &out, r->pool, r->args) != APR_SUCCESS) {
         return olo_callback_refuse(req, HTTP_BAD_REQUEST, &out, OLO_LOGNO(00024)
@@ -305,15 +318,8 @@ int olo_handle_callback(olo_req_t *req)
         return olo_callback_refuse(req, olo_callback_status(out.reason), &out, OLO_LOGNO(00026)
                                    "login failed");
     }
-    if (olo_session_seal(&sealed, r->pool, req->rt->session_key, session) != APR_SUCCESS) {
-        out = (olo_outcome_t){OLO_R_COOKIE_INVALID, "session does not fit a cookie"};
-        return olo_callback_refuse(req, HTTP_INTERNAL_SERVER_ERROR, &out, OLO_LOGNO(00027)
-                                   "login failed: could not seal the session");
-    }
-    if (olo_set_session_cookie(req, sealed) != APR_SUCCESS) {
-        out = (olo_outcome_t){OLO_R_COOKIE_INVALID, "session too large even for chunked cookies"};
-        return olo_callback_refuse(req, HTTP_INTERNAL_SERVER_ERROR, &out, OLO_LOGNO(00048)
-                                   "login failed: the session does not fit in cookies");
+    if (olo_session_save(req, session) != APR_SUCCESS) {
+        return olo_callback_unkept(req);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00028) "login completed for %s",
                   session->user);
@@ -369,8 +375,8 @@ int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
     request_rec *r = req->r;
     olo_metadata_t *md = NULL;
     olo_outcome_t out = {OLO_OK, NULL};
-    olo_set_session_cookie(req, NULL);
-    if (session) {
+    olo_session_drop(req, session);
+    if (session && req->conf->session_store == OLO_STORE_COOKIE) {
         olo_logout_revoke(req, session);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",

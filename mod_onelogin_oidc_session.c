@@ -45,59 +45,151 @@ static const char *olo_key(request_rec *r, const char *prefix, const char *id)
  * The session cookie
  */
 
-static int olo_session_revoked(olo_req_t *req, const olo_session_t *session)
+/* Whether a logout elsewhere ended this cookie-store session: APR_NOTFOUND when not. */
+static apr_status_t olo_session_check_revoked(olo_req_t *req, const olo_session_t *session)
 {
     char *value = NULL;
     apr_size_t len = 0;
-    apr_status_t rv = req->cache.retrieve(req->cache.baton, req->r->pool,
-                                          olo_key(req->r, "rv:", session->id), &value, &len);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        /* Unable to tell whether a logout ended it: refuse rather than guess. */
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, req->r, OLO_LOGNO(00041)
-                      "cache unavailable: cannot check whether the session was logged out");
+    return req->cache.retrieve(req->cache.baton, req->r->pool,
+                               olo_key(req->r, "rv:", session->id), &value, &len);
+}
+
+/* The session sealed in the cookie itself (OneLoginSessionStore cookie). */
+static olo_session_t *olo_session_from_cookie(olo_req_t *req, const char *value,
+                                              olo_reason_t *preason)
+{
+    olo_session_t *session = NULL;
+    if (olo_session_open(&session, preason, req->r->pool, req->rt->session_key, value,
+                         apr_time_now()) != APR_SUCCESS) {
+        return NULL;
     }
-    return rv != APR_NOTFOUND;
+    apr_status_t rv = olo_session_check_revoked(req, session);
+    if (rv == APR_NOTFOUND) {
+        return session;
+    }
+    *preason = rv == APR_SUCCESS ? OLO_R_SESSION_REVOKED : OLO_R_CACHE_UNAVAILABLE;
+    return NULL;
+}
+
+/* The session the cookie's handle names in the cache (OneLoginSessionStore server). A logout
+ * deletes the entry, so its absence is the revocation check. */
+static olo_session_t *olo_session_from_store(olo_req_t *req, const char *value,
+                                             olo_reason_t *preason)
+{
+    request_rec *r = req->r;
+    olo_session_t *session = NULL;
+    const char *id = NULL;
+    char *sealed = NULL;
+    apr_size_t len = 0;
+    *preason = OLO_R_COOKIE_INVALID;
+    if (olo_session_handle_open(&id, r->pool, req->rt->session_key, value) != APR_SUCCESS) {
+        return NULL;
+    }
+    apr_status_t rv = req->cache.retrieve(req->cache.baton, r->pool,
+                                          olo_session_store_key(r->pool, id), &sealed, &len);
+    if (rv != APR_SUCCESS) {
+        *preason = rv == APR_NOTFOUND ? OLO_R_SESSION_REVOKED : OLO_R_CACHE_UNAVAILABLE;
+        return NULL;
+    }
+    /* An entry that does not open, or names another session, counts as absent. */
+    if (olo_session_open(&session, preason, r->pool, req->rt->session_key, sealed,
+                         apr_time_now()) != APR_SUCCESS
+        || strcmp(session->id, id)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00051)
+                      "stored session %s does not open or names another session (tampered "
+                      "cache, or another secret); treated as absent", id);
+        *preason = OLO_R_SESSION_REVOKED;
+        return NULL;
+    }
+    req->stored_id = id;
+    return session;
+}
+
+static olo_session_t *olo_session_load(olo_req_t *req, const char *value, olo_reason_t *preason)
+{
+    return req->conf->session_store == OLO_STORE_SERVER
+               ? olo_session_from_store(req, value, preason)
+               : olo_session_from_cookie(req, value, preason);
 }
 
 /* The session this browser holds, or NULL with the reason it does not count. */
 static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
 {
     request_rec *r = req->r;
-    olo_session_t *session = NULL;
-    apr_time_t now = apr_time_now();
     const char *value = olo_cookie_get_chunked(r->pool, req->cookies, OLO_SESSION_COOKIE);
     *preason = OLO_R_LOGIN_REQUIRED;
     if (!value || !*value) {
         return NULL;
     }
-    if (olo_session_open(&session, preason, r->pool, req->rt->session_key, value, now)
-        != APR_SUCCESS) {
-        /* Tampered, foreign, made with an old secret or simply old: no session, log in anew. */
+    olo_session_t *session = olo_session_load(req, value, preason);
+    if (!session && *preason == OLO_R_CACHE_UNAVAILABLE) {
+        /* Unable to tell whether a logout ended it: neither accept nor forget the cookie. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00041)
+                      "cache unavailable: cannot check the session");
+        return NULL;
+    }
+    if (!session) {
+        /* Tampered, foreign, made with an old secret, for the other store, or over. */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00030)
                       "session cookie not accepted (%s); treating as no session",
                       olo_reason_name(*preason));
+        if (*preason != OLO_R_COOKIE_INVALID) {
+            olo_set_session_cookie(req, NULL);
+        }
         return NULL;
     }
-    if (olo_session_is_idle(session, apr_time_from_sec(req->conf->idle_timeout), now)) {
+    if (olo_session_is_idle(session, apr_time_from_sec(req->conf->idle_timeout),
+                            apr_time_now())) {
         *preason = OLO_R_SESSION_IDLE;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00042)
+                      "session of %s ended (%s)", session->user, olo_reason_name(*preason));
+        olo_session_drop(req, session);
+        return NULL;
     }
-    else if (olo_session_revoked(req, session)) {
-        *preason = OLO_R_SESSION_REVOKED;
-    }
-    else {
-        return session;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00042)
-                  "session of %s ended (%s)", session->user, olo_reason_name(*preason));
-    olo_set_session_cookie(req, NULL);
-    return NULL;
+    return session;
 }
 
-static void olo_session_emit(olo_req_t *req, const olo_session_t *session)
+/* The cookie store's value is the sealed session; the server store keeps it in the cache
+ * until the idle timeout and sends the browser a handle once, when the session is new. */
+apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session)
 {
-    const char *sealed = NULL;
-    if (olo_session_seal(&sealed, req->r->pool, req->rt->session_key, session) == APR_SUCCESS) {
-        olo_set_session_cookie(req, sealed);
+    request_rec *r = req->r;
+    const char *sealed = NULL, *handle = NULL;
+    apr_status_t rv = olo_session_seal(&sealed, r->pool, req->rt->session_key, session);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (req->conf->session_store == OLO_STORE_COOKIE) {
+        return olo_set_session_cookie(req, sealed);
+    }
+    apr_time_t expiry = olo_session_store_expiry(
+        session, apr_time_from_sec(req->conf->idle_timeout), apr_time_now());
+    rv = req->cache.store(req->cache.baton, r->pool, olo_session_store_key(r->pool, session->id),
+                          sealed, strlen(sealed), expiry);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00049)
+                      "could not store the session of %s in the cache", session->user);
+        return APR_EGENERAL;
+    }
+    if (req->stored_id && !strcmp(req->stored_id, session->id)) {
+        return APR_SUCCESS;
+    }
+    rv = olo_session_handle_seal(&handle, r->pool, req->rt->session_key, session->id);
+    return rv == APR_SUCCESS ? olo_set_session_cookie(req, handle) : rv;
+}
+
+void olo_session_drop(olo_req_t *req, const olo_session_t *session)
+{
+    request_rec *r = req->r;
+    olo_set_session_cookie(req, NULL);
+    if (!session || req->conf->session_store != OLO_STORE_SERVER) {
+        return;
+    }
+    apr_status_t rv = req->cache.remove(req->cache.baton, r->pool,
+                                        olo_session_store_key(r->pool, session->id));
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00050)
+                      "could not delete the session of %s from the cache", session->user);
     }
 }
 
@@ -151,14 +243,14 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
                       "ID token renewal for %s failed (%s): %s; the session ends",
                       session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
         *preason = OLO_R_REFRESH_FAILED;
-        olo_set_session_cookie(req, NULL);
+        olo_session_drop(req, session);
         return NULL;
     }
     if (olo_session_seal(&sealed, r->pool, req->rt->session_key, fresh) == APR_SUCCESS) {
         req->cache.store(req->cache.baton, r->pool, olo_key(r, "rs:", session->id), sealed,
                          strlen(sealed), now + apr_time_from_sec(OLO_REFRESH_KEEP_SEC));
-        olo_set_session_cookie(req, sealed);
     }
+    olo_session_save(req, fresh);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00044)
                   "ID token renewed for %s", fresh->user);
     return fresh;
@@ -176,7 +268,7 @@ static olo_session_t *olo_refresh_if_due(olo_req_t *req, olo_session_t *session,
     }
     olo_session_t *fresh = olo_refresh_result(req, session);
     if (fresh) {
-        olo_session_emit(req, fresh);
+        olo_session_save(req, fresh);
         return fresh;
     }
     /* One lock per token being replaced: the next renewal of this session takes a new one. */
@@ -187,7 +279,7 @@ static olo_session_t *olo_refresh_if_due(olo_req_t *req, olo_session_t *session,
     if (rv == APR_EEXIST) {
         fresh = olo_refresh_await(req, session);
         if (fresh != session) {
-            olo_session_emit(req, fresh);
+            olo_session_save(req, fresh);
         }
         return fresh;
     }
@@ -215,7 +307,7 @@ static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *sessio
                       "ID token of %s expired and there is no refresh token: the session ends",
                       session->user);
         *preason = OLO_R_SESSION_EXPIRED;
-        olo_set_session_cookie(req, NULL);
+        olo_session_drop(req, session);
         return NULL;
     }
     session = olo_refresh_if_due(req, session, preason);
@@ -223,7 +315,7 @@ static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *sessio
         && olo_session_needs_touch(session, apr_time_from_sec(req->conf->idle_timeout),
                                    apr_time_now())) {
         session->last_seen = apr_time_now();
-        olo_session_emit(req, session);
+        olo_session_save(req, session);
     }
     return session;
 }
@@ -421,6 +513,9 @@ int olo_request_authenticate(olo_req_t *req)
     olo_reason_t reason = OLO_R_LOGIN_REQUIRED;
     olo_is_browser(r);  /* before the identity changes the request's headers */
     olo_session_t *session = olo_session_current(req, &reason);
+    if (!session && reason == OLO_R_CACHE_UNAVAILABLE) {
+        return olo_send_error(req, HTTP_SERVICE_UNAVAILABLE, reason);
+    }
     if (session) {
         int rc = olo_with_session(req, session, &reason);
         if (rc != DECLINED) {
