@@ -250,24 +250,41 @@ def om_browser(browser_factory, om_httpd):
     return browser_factory(om_httpd)
 
 
+def _daemon_for_session(daemon):
+    """Starts a cache server for the whole session (a missing binary fails the test)."""
+    try:
+        daemon.start()
+    except RuntimeError as err:
+        pytest.fail(f"{daemon.binary_name}: {err}", pytrace=False)
+    yield daemon
+    daemon.stop()
+
+
+def _daemon_for_test(daemon):
+    """The session's server, running (started again if a test stopped it), empty."""
+    if not daemon.running():
+        daemon.start()
+    daemon.flush()
+    yield daemon
+    if not daemon.running():
+        daemon.start()
+
+
 @pytest.fixture(scope="session")
 def redis_proc(workdir):
-    """redis-server on a free loopback port for the whole session (a missing binary fails)."""
-    r = E.Redis(workdir / "redis")
-    try:
-        r.start()
-    except RuntimeError as err:
-        pytest.fail(f"redis-server: {err}", pytrace=False)
-    yield r
-    r.stop()
+    yield from _daemon_for_session(E.Redis(workdir / "redis"))
 
 
 @pytest.fixture
 def redis(redis_proc):
-    """The session's redis-server, running (started again if a test stopped it), empty."""
-    if not redis_proc.running():
-        redis_proc.start()
-    redis_proc.flush()
-    yield redis_proc
-    if not redis_proc.running():
-        redis_proc.start()
+    yield from _daemon_for_test(redis_proc)
+
+
+@pytest.fixture(scope="session")
+def memcached_proc(workdir):
+    yield from _daemon_for_session(E.Memcached(workdir / "memcached"))
+
+
+@pytest.fixture
+def memcached(memcached_proc):
+    yield from _daemon_for_test(memcached_proc)

@@ -583,30 +583,33 @@ def dump_json(obj):
 
 
 REDIS_SERVER = "redis-server"
+MEMCACHED = "memcached"
 
 
-class Redis:
-    """redis-server on a loopback port, no persistence, in the foreground as our child.
+class LoopbackDaemon:
+    """A cache server on a loopback port, in the foreground as our child. stop() and start()
+    again keep the port, so httpd instances configured with it find it after a restart."""
 
-    stop() and start() again keep the port, so httpd instances configured with
-    `OneLoginCache redis:127.0.0.1:PORT` find it again after a restart."""
+    binary_name = None
+    install_hint = None
 
     def __init__(self, directory, port=None):
         self.dir = Path(directory)
         self.port = port or free_port()
         self.proc = None
-        self.log_file = self.dir / "redis.log"
+        self.log_file = self.dir / f"{self.binary_name}.log"
+
+    def command_line(self, binary):
+        raise NotImplementedError
 
     def start(self):
-        binary = shutil.which(REDIS_SERVER)
+        binary = shutil.which(self.binary_name) or shutil.which(f"/usr/bin/{self.binary_name}")
         if binary is None:
-            raise RuntimeError("redis-server not on PATH (apt-get install redis-server)")
+            raise RuntimeError(f"{self.binary_name} not found ({self.install_hint})")
         self.dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_file, "ab")
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", HOST, "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.dir)],
-            env=clean_env(), stdout=self._log, stderr=subprocess.STDOUT, cwd=self.dir)
+        self.proc = subprocess.Popen(self.command_line(binary), env=clean_env(), stdout=self._log,
+                                     stderr=subprocess.STDOUT, cwd=self.dir)
         wait_for_port(self.port, self.proc)
         return self
 
@@ -618,6 +621,17 @@ class Redis:
             stop_process(self.proc)
             self._log.close()
             self.proc = None
+
+
+class Redis(LoopbackDaemon):
+    """redis-server without persistence."""
+
+    binary_name = REDIS_SERVER
+    install_hint = "apt-get install redis-server"
+
+    def command_line(self, binary):
+        return [binary, "--port", str(self.port), "--bind", HOST, "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--dir", str(self.dir)]
 
     def command(self, *args):
         """One command over RESP; returns the raw reply bytes (enough for the tests)."""
@@ -660,3 +674,29 @@ class Redis:
         (dict order is config order; both come after the template's own directives)."""
         return {"LoadModule": f"socache_redis_module {APACHE_MODULES / 'mod_socache_redis.so'}",
                 "OneLoginCache": f"redis:{HOST}:{self.port}"}
+
+
+
+class Memcached(LoopbackDaemon):
+    """memcached, TCP only."""
+
+    binary_name = MEMCACHED
+    install_hint = "apt-get install memcached"
+
+    def command_line(self, binary):
+        cmd = [binary, "-l", HOST, "-p", str(self.port), "-U", "0", "-m", "64"]
+        if os.geteuid() == 0:
+            cmd += ["-u", "root"]  # memcached refuses to run as root without being told
+        return cmd
+
+    def flush(self):
+        with socket.create_connection((HOST, self.port), timeout=5) as s:
+            s.sendall(b"flush_all\r\n")
+            reply = s.recv(64)
+        if not reply.startswith(b"OK"):
+            raise RuntimeError(f"memcached flush_all: {reply!r}")
+
+    def cache_directives(self):
+        return {"LoadModule": f"socache_memcache_module "
+                              f"{APACHE_MODULES / 'mod_socache_memcache.so'}",
+                "OneLoginCache": f"memcache:{HOST}:{self.port}"}

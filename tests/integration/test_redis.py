@@ -1,6 +1,8 @@
 """Two httpd nodes sharing one Redis through mod_socache_redis (`OneLoginCache redis:...`):
 what one node learns (provider metadata, spent login states, logouts, renewals) the other
-knows, and a Redis outage is a clear 503 that heals by itself when Redis comes back.
+knows, and a Redis outage is a clear 503 that heals by itself when Redis comes back. Most
+tests run with both session stores: `cookie` (the sealed session is the cookie) and `server`
+(the cookie is a sealed handle, the session lives in Redis). A memcached pair closes the file.
 
 Both nodes share OneLoginSessionSecret, so a session cookie made by A opens on B."""
 
@@ -19,10 +21,14 @@ MARGIN = 5
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
 
-def two_nodes(httpd_factory, redis, server=None, **kw):
-    """Instances A and B: same secret, both caching in the test's Redis."""
+STORES = pytest.mark.parametrize("store", ["cookie", "server"])
+
+
+def two_nodes(httpd_factory, cache, server=None, store="cookie", **kw):
+    """Instances A and B: same secret, both caching in the test's Redis (or memcached)."""
     secret = secrets.token_urlsafe(36)[:48]
-    shared = {**redis.cache_directives(), "OneLoginSessionSecret": secret, **(server or {})}
+    shared = {**cache.cache_directives(), "OneLoginSessionSecret": secret,
+              "OneLoginSessionStore": store, **(server or {})}
     a = httpd_factory(server=dict(shared), **kw)
     b = httpd_factory(server=dict(shared), **kw)
     return a, b
@@ -51,13 +57,27 @@ def assert_page(r, status, accept):
         assert isinstance(r.json(), dict), r.text
 
 
+def stored_sessions(redis):
+    return [k for k in redis.module_keys() if k.startswith("ss:")]
+
+
+@STORES
 def test_session_and_metadata_are_shared(httpd_factory, browser_factory, provider, backend,
-                                         redis):
-    a, b = two_nodes(httpd_factory, redis)
+                                         redis, store):
+    a, b = two_nodes(httpd_factory, redis, store=store)
     ba, bb = browser_factory(a), browser_factory(b)
-    ba.login("/")
+    report = ba.login("/")
     keys = redis.module_keys()
     assert any(k.startswith("st:") for k in keys), keys
+    cookie = ba.cookie("olo_session")
+    if store == "server":
+        # Only a sealed handle travels: no token, no claim, and it is small.
+        assert len(stored_sessions(redis)) == 1, keys
+        assert len(cookie) < 120, cookie
+        assert "eyJ" not in cookie and report["remote_user"] not in cookie
+    else:
+        assert stored_sessions(redis) == [], keys
+        assert len(cookie) > 500, len(cookie)
     discovery = len(provider.endpoint_log("discovery"))
     jwks = len(provider.endpoint_log("jwks"))
     assert discovery >= 1, "A never fetched the provider's metadata"
@@ -103,9 +123,10 @@ def test_state_spent_on_a_cannot_be_spent_on_b(httpd_factory, browser_factory, p
     assert replayed and "state-replayed" in replayed[-1], b.error_lines()[-5:]
 
 
+@STORES
 def test_logout_on_a_ends_the_cookie_copy_on_b(httpd_factory, browser_factory, provider,
-                                               redis):
-    a, b = two_nodes(httpd_factory, redis)
+                                               redis, store):
+    a, b = two_nodes(httpd_factory, redis, store=store)
     ba, bb = browser_factory(a), browser_factory(b)
     ba.login("/")
     copy_session(ba, bb)
@@ -113,7 +134,11 @@ def test_logout_on_a_ends_the_cookie_copy_on_b(httpd_factory, browser_factory, p
 
     r = ba.get("/logout", accept=HTML)
     assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
-    assert any(k.startswith("rv:") for k in redis.module_keys()), redis.module_keys()
+    if store == "server":
+        # The session itself is gone from Redis: the cookie names nothing any more.
+        assert stored_sessions(redis) == [], redis.module_keys()
+    else:
+        assert any(k.startswith("rv:") for k in redis.module_keys()), redis.module_keys()
 
     r = bb.get("/private", accept=HTML)
     assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
@@ -123,10 +148,11 @@ def test_logout_on_a_ends_the_cookie_copy_on_b(httpd_factory, browser_factory, p
     assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
 
 
+@STORES
 def test_redis_outage_is_503_and_heals(httpd_factory, browser_factory, provider, backend,
-                                       redis, expect_log_ids):
+                                       redis, expect_log_ids, store):
     expect_log_ids("OLO00041", "OLO00010", "OLO00023")
-    a, b = two_nodes(httpd_factory, redis)
+    a, b = two_nodes(httpd_factory, redis, store=store)
     logged_in = browser_factory(a)
     logged_in.login("/")
     # Two logins waiting at their callback when Redis goes away.
@@ -149,15 +175,17 @@ def test_redis_outage_is_503_and_heals(httpd_factory, browser_factory, provider,
     assert len(grants(provider, "authorization_code")) == codes_before, \
         "a callback exchanged its code although its state could not be recorded"
 
-    # A valid session cannot be checked against logouts: it counts as ended (or 503).
-    # Checked to the end of the test, then reported, so the recovery is seen as well.
+    # A valid session cannot be checked (against logouts, or read at all with the server
+    # store): 503, and the cookie is kept for when Redis returns. Checked to the end of the
+    # test, then reported, so the recovery is seen as well.
     fail_open = []
-    for accept, expected in ((HTML, (503,) + LOGIN_REDIRECTS), (API, (503, 401))):
+    for accept, expected in ((HTML, (503,)), (API, (503,))):
         r = logged_in.get("/private", accept=accept, headers=XHR if accept == API else None)
         if r.status_code not in expected:
             fail_open.append((accept.split(",")[0], r.status_code))
-        elif r.status_code == 503:
+        else:
             assert_page(r, 503, accept)
+            assert "olo_session" not in set_cookies(r), set_cookies(r)
 
     # B has never fetched metadata itself (it came from Redis): a new login there.
     for accept in (HTML, API):
@@ -194,14 +222,21 @@ def test_redis_outage_is_503_and_heals(httpd_factory, browser_factory, provider,
             time.sleep(1)
     r = browser_factory(b).get("/again", accept=HTML)
     assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    if store == "cookie":
+        # The session outlived the outage (with the server store it was in the Redis that
+        # restarted empty, so it is gone: login again).
+        r = logged_in.get("/private", accept=API, headers=XHR)
+        assert r.status_code == 200, (r.status_code, r.text[:300])
     assert not fail_open, "with Redis down a session cookie was still accepted (the " \
         f"logout check failed open): {fail_open}"
 
 
+@STORES
 def test_renewal_racing_on_a_and_b_refreshes_once(httpd_factory, browser_factory, provider,
-                                                  backend, redis):
+                                                  backend, redis, store):
     provider.set_lifetimes(id_token=LIFETIME, access_token=LIFETIME)
-    a, b = two_nodes(httpd_factory, redis, server={"OneLoginRefreshMargin": str(MARGIN)})
+    a, b = two_nodes(httpd_factory, redis, server={"OneLoginRefreshMargin": str(MARGIN)},
+                     store=store)
     ba = browser_factory(a)
     report = ba.login("/")
     token = report["headers"]["Authorization"].split(" ", 1)[1]
@@ -240,5 +275,144 @@ def test_renewal_racing_on_a_and_b_refreshes_once(httpd_factory, browser_factory
     bearers = {r.json()["headers"]["Authorization"].split(" ", 1)[1] for r in results}
     assert token not in bearers, "a node forwarded the ID token that was due for renewal"
     assert len(bearers) == 1, "A and B forwarded different renewed tokens"
-    assert any("olo_session" in set_cookies(r) for r in results), \
-        "no response carried the renewed session"
+    if store == "cookie":
+        assert any("olo_session" in set_cookies(r) for r in results), \
+            "no response carried the renewed session"
+    else:
+        # The renewed session replaced the stored one; the browser's handle stays as it was.
+        assert all("olo_session" not in set_cookies(r) for r in results), \
+            [set_cookies(r) for r in results]
+        r = ba.get("/private", accept=API)
+        assert r.json()["headers"]["Authorization"].split(" ", 1)[1] in bearers
+
+
+# ---------------------------------------------------------------------------------------------
+# OneLoginSessionStore server: what only the server store does
+
+def raw_key(redis, module_key):
+    """The Redis key mod_socache_redis made for one of the module's keys."""
+    for k in redis.keys():
+        _, _, hexed = k.partition(":")
+        try:
+            if bytes.fromhex(hexed).decode() == module_key:
+                return k
+        except ValueError:
+            continue
+    raise AssertionError(f"{module_key} not in {redis.keys()}")
+
+
+def test_server_store_entry_that_does_not_open_counts_as_absent(
+        httpd_factory, browser_factory, provider, backend, redis, expect_log_ids):
+    expect_log_ids("OLO00030", "OLO00051")
+    a, b = two_nodes(httpd_factory, redis, store="server")
+    first, second = browser_factory(a), browser_factory(b)
+    first.login("/")
+    [key1] = stored_sessions(redis)
+    second.login("/")
+    [key2] = [k for k in stored_sessions(redis) if k != key1]
+    raw1, raw2 = raw_key(redis, key1), raw_key(redis, key2)
+
+    # Another session's sealed entry under this key: it opens, but names another session.
+    entry2 = redis.command("GET", raw2).split(b"\r\n")[1]
+    assert redis.command("SET", raw1, entry2).startswith(b"+OK")
+    r = first.get("/private", accept=API, headers=XHR)
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert second.get("/private", accept=API).status_code == 200
+
+    # Garbage under the second key: no session, a log line, never a 500.
+    assert redis.command("SET", raw2, "not-a-sealed-session").startswith(b"+OK")
+    r = second.get("/private", accept=HTML)
+    assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    lines = [l for l in a.error_lines() + b.error_lines() if "OLO00051" in l]
+    assert len(lines) == 2, lines
+
+
+def test_server_store_lives_for_the_idle_timeout(httpd_factory, browser_factory, provider,
+                                                 backend, redis):
+    a, _ = two_nodes(httpd_factory, redis, store="server",
+                     server={"OneLoginSessionIdleTimeout": "40"})
+    ba = browser_factory(a)
+    ba.login("/")
+    raw = raw_key(redis, stored_sessions(redis)[0])
+    ttl_ms = int(redis.command("PTTL", raw).strip().lstrip(b":"))
+    assert 30_000 < ttl_ms <= 40_000, ttl_ms
+    # Redis drops it when the idle time is over: the handle then names nothing.
+    assert redis.command("PEXPIRE", raw, "1").startswith(b":1")
+    time.sleep(0.2)
+    r = ba.get("/private", accept=API, headers=XHR)
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert "olo_session" in set_cookies(r) and set_cookies(r)["olo_session"]["value"] == ""
+
+
+def test_server_store_keeps_a_large_session_out_of_the_cookie(httpd_factory, browser_factory,
+                                                              provider, backend, redis):
+    groups = [f"department-{i:03d}-readers" for i in range(150)]
+    provider.set_mode("claims", claims={"groups": groups})
+    a, b = two_nodes(httpd_factory, redis, store="server",
+                     server={"OneLoginScope": '"openid email profile groups"'})
+    ba = browser_factory(a)
+    start = ba.start_login("/big")
+    r = ba.callback(ba.provider_login(start.auth_url))
+    assert r.status_code in (302, 303), (r.status_code, r.text[:300])
+    raw = r.raw.headers.getlist("Set-Cookie")
+    sessions = [c for c in raw if c.startswith("olo_session")]
+    assert len(sessions) == 1 and len(sessions[0]) < 250, sessions
+    bb = browser_factory(b)
+    copy_session(ba, bb)
+    r = bb.get("/big", accept=API)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.json()["headers"].get("X-OneLogin-Groups") == ",".join(groups)
+    entry = redis.command("GET", raw_key(redis, stored_sessions(redis)[0]))
+    assert len(entry) > 4096, len(entry)
+
+
+def test_server_store_on_shmcb_keeps_a_large_session(httpd_factory, browser_factory, provider,
+                                                     backend):
+    # One node, the default cache: a session of several KiB must fit shmcb's entries too.
+    groups = [f"department-{i:03d}-readers" for i in range(150)]
+    provider.set_mode("claims", claims={"groups": groups})
+    h = httpd_factory(server={"OneLoginSessionStore": "server",
+                              "OneLoginScope": '"openid email profile groups"'})
+    b = browser_factory(h)
+    b.login("/big")
+    r = b.get("/big", accept=API)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.json()["headers"].get("X-OneLogin-Groups") == ",".join(groups)
+    assert len(b.cookie("olo_session")) < 250
+
+
+# ---------------------------------------------------------------------------------------------
+# The same fleet on memcached (mod_socache_memcache)
+
+@STORES
+def test_memcache_nodes_share_sessions_and_logouts(httpd_factory, browser_factory, provider,
+                                                   backend, memcached, store,
+                                                   expect_log_ids):
+    expect_log_ids("OLO00041")
+    a, b = two_nodes(httpd_factory, memcached, store=store)
+    ba, bb = browser_factory(a), browser_factory(b)
+    ba.login("/")
+    copy_session(ba, bb)
+    r = bb.get("/private", accept=API)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.json()["remote_user"] == "alice@example.com"
+
+    r = ba.get("/logout", accept=HTML)
+    assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    r = bb.get("/private", accept=API, headers=XHR)
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+
+    # memcached stopped: a session cannot be checked, so 503, and it heals when it returns.
+    again = browser_factory(a)
+    again.login("/")
+    memcached.stop()
+    r = again.get("/private", accept=API, headers=XHR)
+    assert_page(r, 503, API)
+    memcached.start()
+    # apr_memcache tries a server it marked dead again after 5 s.
+    deadline = time.monotonic() + 15
+    while (r := again.get("/private", accept=API, headers=XHR)).status_code == 503 \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
+    # The restarted memcached is empty: a cookie session lives on, a stored one is gone.
+    assert r.status_code == (200 if store == "cookie" else 401), (r.status_code, r.text[:300])
