@@ -29,6 +29,8 @@
 
 
 #define OLO_HTTP_MAX_BYTES (512 * 1024)
+/* Opened sessions remembered per child: 512 browsers' cookies, at most about 2 MB. */
+#define OLO_MEMO_SLOTS 512
 
 
 
@@ -332,6 +334,9 @@ static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_r
     if (olo_server_keys(&rt->state_key, p, conf, "state") != APR_SUCCESS
         || olo_server_keys(&rt->session_key, p, conf, "session") != APR_SUCCESS) {
         return "OneLoginSessionSecret: could not derive cookie keys";
+    }
+    if (olo_memo_create(&rt->memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS) {
+        return "could not create the session memo";
     }
     rt->http_opts.ca_file = conf->ca_file;
     rt->http_opts.connect_timeout = apr_time_from_sec(conf->connect_timeout);

@@ -13,6 +13,7 @@
 
 #include "auth/olo_config.h"
 #include "auth/olo_login.h"
+#include "auth/olo_memo.h"
 #include "auth/olo_session.h"
 #include "mod_onelogin_oidc_cache.h"
 
@@ -24,6 +25,7 @@ extern module AP_MODULE_DECLARE_DATA onelogin_oidc_module;
 typedef struct olo_runtime_t {
     olo_seal_key_t *state_key;
     olo_seal_key_t *session_key;
+    olo_memo_t *memo;           /* sessions this process opened before (per key: per server) */
     olo_socache_t *socache;
     olo_http_curl_opts_t http_opts;
     olo_http_t http;

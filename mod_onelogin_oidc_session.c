@@ -59,8 +59,8 @@ static olo_session_t *olo_session_from_cookie(olo_req_t *req, const char *value,
                                               olo_reason_t *preason)
 {
     olo_session_t *session = NULL;
-    if (olo_session_open(&session, preason, req->r->pool, req->rt->session_key, value,
-                         apr_time_now()) != APR_SUCCESS) {
+    if (olo_session_open_memo(&session, preason, req->r->pool, req->rt->session_key,
+                              req->rt->memo, value, apr_time_now()) != APR_SUCCESS) {
         return NULL;
     }
     apr_status_t rv = olo_session_check_revoked(req, session);
@@ -92,8 +92,8 @@ static olo_session_t *olo_session_from_store(olo_req_t *req, const char *value,
         return NULL;
     }
     /* An entry that does not open, or names another session, counts as absent. */
-    if (olo_session_open(&session, preason, r->pool, req->rt->session_key, sealed,
-                         apr_time_now()) != APR_SUCCESS
+    if (olo_session_open_memo(&session, preason, r->pool, req->rt->session_key, req->rt->memo,
+                              sealed, apr_time_now()) != APR_SUCCESS
         || strcmp(session->id, id)) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00051)
                       "stored session %s does not open or names another session (tampered "
