@@ -18,7 +18,7 @@ APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
             check pkg-config python3-pytest python3-requests openssl faketime valgrind clang libclang-rt-14-dev redis-server memcached nodejs npm
 
 .PHONY: all module deps test unit check integration demo clean test-valgrind soak soak-short \
-        fuzz fuzz-smoke
+        fuzz fuzz-smoke perf-check
 
 all: module
 
@@ -75,7 +75,12 @@ fuzz-smoke: .deps.stamp
 fuzz: .deps.stamp
 	sh tests/fuzz/run.sh full $(FUZZ_SECONDS)
 
-test: deps module unit check fuzz-smoke integration soak-short
+# Instructions per authenticated request under callgrind, against a generous ceiling: a
+# slow-down fails the build without any timing.
+perf-check: .deps.stamp module
+	/usr/bin/python3 tests/perf/callgrind.py
+
+test: deps module unit check fuzz-smoke integration perf-check soak-short
 
 demo: deps module
 	sh scripts/demo.sh
