@@ -153,3 +153,21 @@ apr_status_t olo_session_open_memo(olo_session_t **psession, olo_reason_t *preas
     }
     return rv;
 }
+
+apr_status_t olo_session_handle_open_memo(const char **pid, apr_pool_t *p,
+                                          const olo_seal_key_t *key, olo_memo_t *memo,
+                                          const char *value)
+{
+    olo_session_t *known = (memo && value) ? olo_memo_get(memo, p, value) : NULL;
+    if (known) {
+        *pid = known->id;
+        return APR_SUCCESS;
+    }
+    apr_status_t rv = olo_session_handle_open(pid, p, key, value);
+    if (rv == APR_SUCCESS && memo) {
+        olo_session_t named = {0};
+        named.id = *pid;
+        olo_memo_put(memo, value, &named);
+    }
+    return rv;
+}

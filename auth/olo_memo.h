@@ -35,4 +35,12 @@ apr_status_t olo_session_open_memo(olo_session_t **psession, olo_reason_t *preas
                                    apr_pool_t *p, const olo_seal_key_t *key, olo_memo_t *memo,
                                    const char *value, apr_time_t now);
 
+/**
+ * olo_session_handle_open with a memo in front (memo may be NULL). Use a memo of its own for
+ * handles: what it keeps for a handle is a session of which only the id is set.
+ */
+apr_status_t olo_session_handle_open_memo(const char **pid, apr_pool_t *p,
+                                          const olo_seal_key_t *key, olo_memo_t *memo,
+                                          const char *value);
+
 #endif

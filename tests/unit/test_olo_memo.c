@@ -140,6 +140,29 @@ START_TEST(test_open_memo_checks_expiry_on_a_hit)
 }
 END_TEST
 
+START_TEST(test_handle_memo_remembers_only_what_opens)
+{
+    const olo_seal_key_t *key = session_key();
+    olo_memo_t *memo = a_memo(16);
+    const char *handle = NULL, *id = NULL;
+    ck_assert_int_eq(olo_session_handle_seal(&handle, olo_test_pool, key,
+                                             "c2Vzc2lvbi1pZC0xMjM0NTY3"), APR_SUCCESS);
+    ck_assert_int_eq(olo_session_handle_open_memo(&id, olo_test_pool, key, memo, handle),
+                     APR_SUCCESS);
+    ck_assert_str_eq(id, "c2Vzc2lvbi1pZC0xMjM0NTY3");
+    ck_assert_ptr_nonnull(olo_memo_get(memo, olo_test_pool, handle));
+    id = NULL;
+    ck_assert_int_eq(olo_session_handle_open_memo(&id, olo_test_pool, key, memo, handle),
+                     APR_SUCCESS);
+    ck_assert_str_eq(id, "c2Vzc2lvbi1pZC0xMjM0NTY3");
+    char *bad = apr_pstrdup(olo_test_pool, handle);
+    bad[5] = bad[5] == 'A' ? 'B' : 'A';
+    ck_assert_int_ne(olo_session_handle_open_memo(&id, olo_test_pool, key, memo, bad),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(olo_memo_get(memo, olo_test_pool, bad));
+}
+END_TEST
+
 Suite *olo_suite_memo(void)
 {
     Suite *s = suite_create("memo");
@@ -150,6 +173,7 @@ Suite *olo_suite_memo(void)
     tcase_add_test(tc, test_memo_is_bounded);
     tcase_add_test(tc, test_open_memo_remembers_only_what_opens);
     tcase_add_test(tc, test_open_memo_checks_expiry_on_a_hit);
+    tcase_add_test(tc, test_handle_memo_remembers_only_what_opens);
     suite_add_tcase(s, tc);
     return s;
 }
