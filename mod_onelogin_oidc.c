@@ -335,7 +335,8 @@ static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_r
         || olo_server_keys(&rt->session_key, p, conf, "session") != APR_SUCCESS) {
         return "OneLoginSessionSecret: could not derive cookie keys";
     }
-    if (olo_memo_create(&rt->memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS) {
+    if (olo_memo_create(&rt->memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS
+        || olo_memo_create(&rt->handle_memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS) {
         return "could not create the session memo";
     }
     rt->http_opts.ca_file = conf->ca_file;
@@ -419,13 +420,10 @@ static int olo_check_user_id(request_rec *r)
 }
 
 /* Identity headers come only from this module: a client must not be able to send its own. */
-static int olo_strip_header(void *rec, const char *key, const char *value)
+static int olo_is_identity_header(const char *key)
 {
-    apr_array_header_t *names = rec;
-    if (!strncasecmp(key, "X-OneLogin-", 11) || !strcasecmp(key, "X-Auth-Params-Email")) {
-        APR_ARRAY_PUSH(names, const char *) = key;
-    }
-    return 1;
+    return (key[0] == 'X' || key[0] == 'x')
+           && (!strncasecmp(key, "X-OneLogin-", 11) || !strcasecmp(key, "X-Auth-Params-Email"));
 }
 
 static int olo_post_read_request(request_rec *r)
@@ -433,10 +431,16 @@ static int olo_post_read_request(request_rec *r)
     if (!olo_sconf(r->server)->runtime) {
         return DECLINED;
     }
-    apr_array_header_t *names = apr_array_make(r->pool, 2, sizeof(const char *));
-    apr_table_do(olo_strip_header, names, r->headers_in, NULL);
-    for (int i = 0; i < names->nelts; i++) {
-        apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
+    /* Every request passes here: a look at each header name, no allocation unless a client
+     * sent one of ours (then the table is scanned again as it shrinks). */
+    const apr_array_header_t *headers = apr_table_elts(r->headers_in);
+    for (int i = 0; i < headers->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(headers, i, apr_table_entry_t).key;
+        if (key && olo_is_identity_header(key)) {
+            apr_table_unset(r->headers_in, key);
+            headers = apr_table_elts(r->headers_in);
+            i = -1;
+        }
     }
     return DECLINED;
 }

@@ -26,6 +26,7 @@ typedef struct olo_runtime_t {
     olo_seal_key_t *state_key;
     olo_seal_key_t *session_key;
     olo_memo_t *memo;           /* sessions this process opened before (per key: per server) */
+    olo_memo_t *handle_memo;    /* server store: handles this process opened before */
     olo_socache_t *socache;
     olo_http_curl_opts_t http_opts;
     olo_http_t http;
@@ -43,6 +44,8 @@ typedef struct olo_req_t {
     olo_provider_t prov;        /* filled by olo_req_prepare_flow */
     olo_client_t client;        /* filled by olo_req_prepare_flow */
     const char *cookies;        /* the Cookie header */
+    const char *session_cookie; /* the olo_session cookie's value (or chunk marker), NULL */
+    const char *cookies_rest;   /* the Cookie header without the module's cookies, or NULL */
     const char *stored_id;      /* server store: the session id the browser's handle names */
 } olo_req_t;
 

@@ -32,6 +32,12 @@ olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
     req->rt = conf->runtime;
     req->dconf = ap_get_module_config(r->per_dir_config, &onelogin_oidc_module);
     req->cookies = apr_table_get(r->headers_in, "Cookie");
+    if (req->cookies) {
+        /* One pass: the session cookie, and what the backend will see instead of the header. */
+        static const char *const own[] = {OLO_SESSION_COOKIE, OLO_STATE_COOKIE_PREFIX, NULL};
+        req->cookies_rest = olo_cookie_without_get(r->pool, req->cookies, own,
+                                                   OLO_SESSION_COOKIE, &req->session_cookie);
+    }
     olo_socache_bind(&req->cache, &req->cache_baton, req->rt->socache, r->server);
     return req;
 }
@@ -82,7 +88,8 @@ static olo_session_t *olo_session_from_store(olo_req_t *req, const char *value,
     char *sealed = NULL;
     apr_size_t len = 0;
     *preason = OLO_R_COOKIE_INVALID;
-    if (olo_session_handle_open(&id, r->pool, req->rt->session_key, value) != APR_SUCCESS) {
+    if (olo_session_handle_open_memo(&id, r->pool, req->rt->session_key, req->rt->handle_memo,
+                                     value) != APR_SUCCESS) {
         return NULL;
     }
     apr_status_t rv = req->cache.retrieve(req->cache.baton, r->pool,
@@ -116,7 +123,9 @@ static olo_session_t *olo_session_load(olo_req_t *req, const char *value, olo_re
 static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
 {
     request_rec *r = req->r;
-    const char *value = olo_cookie_get_chunked(r->pool, req->cookies, OLO_SESSION_COOKIE);
+    const char *value = olo_cookie_is_chunked(req->session_cookie)
+                            ? olo_cookie_get_chunked(r->pool, req->cookies, OLO_SESSION_COOKIE)
+                            : req->session_cookie;
     *preason = OLO_R_LOGIN_REQUIRED;
     if (!value || !*value) {
         return NULL;
@@ -421,12 +430,13 @@ static void olo_forward_token(olo_req_t *req, const olo_session_t *session)
 static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
 {
     request_rec *r = req->r;
-    const struct { const char *header, *env, *value; } fields[] = {
-        {NULL, "REMOTE_USER", session->user},   /* for RequestHeader ... %{REMOTE_USER}s */
-        {"X-OneLogin-User", "ONELOGIN_USER", session->user},
-        {"X-OneLogin-Email", "ONELOGIN_EMAIL", session->email},
-        {"X-OneLogin-Name", "ONELOGIN_NAME", session->name},
-        {"X-OneLogin-Groups", "ONELOGIN_GROUPS", session->groups},
+    const struct { const char *header, *env, *value; unsigned bit; } fields[] = {
+        /* REMOTE_USER for RequestHeader ... %{REMOTE_USER}s */
+        {NULL, "REMOTE_USER", session->user, OLO_SESSION_PRINTABLE_USER},
+        {"X-OneLogin-User", "ONELOGIN_USER", session->user, OLO_SESSION_PRINTABLE_USER},
+        {"X-OneLogin-Email", "ONELOGIN_EMAIL", session->email, OLO_SESSION_PRINTABLE_EMAIL},
+        {"X-OneLogin-Name", "ONELOGIN_NAME", session->name, OLO_SESSION_PRINTABLE_NAME},
+        {"X-OneLogin-Groups", "ONELOGIN_GROUPS", session->groups, OLO_SESSION_PRINTABLE_GROUPS},
     };
     r->user = apr_pstrdup(r->pool, session->user);
     r->ap_auth_type = OLO_AUTH_TYPE;
@@ -434,7 +444,7 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         /* Claims are data from the provider: a CR or LF must never split a header, and other
          * controls would make a strict backend refuse every request of this user. */
-        if (fields[i].value && olo_login_is_printable(fields[i].value)) {
+        if (fields[i].value && (session->printable & fields[i].bit)) {
             if (fields[i].header) {
                 apr_table_setn(r->headers_in, fields[i].header, fields[i].value);
             }
@@ -442,10 +452,8 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
         }
     }
     if (req->cookies) {
-        static const char *const own[] = {OLO_SESSION_COOKIE, OLO_STATE_COOKIE_PREFIX, NULL};
-        const char *rest = olo_cookie_without(r->pool, req->cookies, own);
-        if (rest) {
-            apr_table_setn(r->headers_in, "Cookie", rest);
+        if (req->cookies_rest) {
+            apr_table_setn(r->headers_in, "Cookie", req->cookies_rest);
         }
         else {
             apr_table_unset(r->headers_in, "Cookie");

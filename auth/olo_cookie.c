@@ -128,6 +128,17 @@ static int olo_cookie_has_prefix(const olo_cookie_pair_t *pair, const char *cons
 
 const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *const *prefixes)
 {
+    return olo_cookie_without_get(p, header, prefixes, NULL, NULL);
+}
+
+const char *olo_cookie_without_get(apr_pool_t *p, const char *header,
+                                   const char *const *prefixes, const char *name,
+                                   const char **pvalue)
+{
+    apr_size_t name_len = name ? strlen(name) : 0;
+    if (pvalue) {
+        *pvalue = NULL;
+    }
     /* Kept pairs are joined with "; ": a header written with bare ";" grows by one byte per
      * separator, so the output can be up to twice the input. */
     char *out = apr_palloc(p, 2 * strlen(header) + 1);
@@ -138,6 +149,10 @@ const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *co
     while (s != NULL) {
         const char *start = s;
         s = olo_cookie_next(&pair, s);
+        if (pvalue && !*pvalue && pair.name && name_len && pair.name_len == name_len
+            && memcmp(pair.name, name, name_len) == 0) {
+            *pvalue = apr_pstrmemdup(p, pair.value, pair.value_len);
+        }
         if (pair.name == NULL || pair.name_len == 0 || olo_cookie_has_prefix(&pair, prefixes)) {
             continue;
         }
@@ -162,11 +177,16 @@ static const char *olo_cookie_chunk_name(apr_pool_t *p, const char *name, int i)
     return apr_psprintf(p, "%s_%d", name, i);
 }
 
+int olo_cookie_is_chunked(const char *value)
+{
+    return value && !strncmp(value, OLO_COOKIE_CHUNK_MARK, sizeof(OLO_COOKIE_CHUNK_MARK) - 1);
+}
+
 const char *olo_cookie_get_chunked(apr_pool_t *p, const char *header, const char *name)
 {
     const char *value = olo_cookie_get(p, header, name);
     apr_size_t mark = sizeof(OLO_COOKIE_CHUNK_MARK) - 1;
-    if (!value || strncmp(value, OLO_COOKIE_CHUNK_MARK, mark)) {
+    if (!olo_cookie_is_chunked(value)) {
         return value;
     }
     char *end = NULL;

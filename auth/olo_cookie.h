@@ -40,6 +40,17 @@ const char *olo_cookie_format(apr_pool_t *p, const char *name, const char *value
 const char *olo_cookie_without(apr_pool_t *p, const char *header, const char *const *prefixes);
 
 /**
+ * olo_cookie_without and olo_cookie_get of `name` in one pass over the header (every
+ * authenticated request needs both): *pvalue is the first value of name, or NULL.
+ */
+const char *olo_cookie_without_get(apr_pool_t *p, const char *header,
+                                   const char *const *prefixes, const char *name,
+                                   const char **pvalue);
+
+/** True when value is the "chunks:N" marker of a split value (see olo_cookie_get_chunked). */
+int olo_cookie_is_chunked(const char *value);
+
+/**
  * Values too long for one cookie (browsers keep at most 4096 bytes per cookie, name and
  * attributes included) are split: the cookie `name` then holds "chunks:N" and the value lives in
  * `name_1` .. `name_N`, each at most OLO_COOKIE_CHUNK bytes.

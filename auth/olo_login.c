@@ -72,16 +72,6 @@ cleanup:
     return rv;
 }
 
-int olo_login_is_printable(const char *s)
-{
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_pool_t *p,
                                 json_t *claims, const olo_client_t *client,
                                 const olo_tokens_t *tokens)
@@ -93,7 +83,7 @@ apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_
     }
     /* REMOTE_USER travels in headers (RequestHeader, mod_proxy) and logs: a CR or LF would split
      * a header at the backend, other controls make strict parsers refuse the request. */
-    if (!olo_login_is_printable(user)) {
+    if (!olo_session_is_printable(user)) {
         return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_INVALID,
                                apr_psprintf(p, "the '%s' claim holds control characters",
                                             client->user_claim));
@@ -107,6 +97,7 @@ apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_
     session->id_token = tokens->id_token;
     session->refresh_token = tokens->refresh_token;
     session->token_expires = json_is_number(exp) ? apr_time_from_sec(json_number_value(exp)) : 0;
+    olo_session_mark_printable(session);
     return olo_outcome_set(out, APR_SUCCESS, OLO_OK, NULL);
 }
 

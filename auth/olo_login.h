@@ -79,8 +79,6 @@ apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_po
                                     const char *id_token, const olo_expect_t *want,
                                     apr_time_t now);
 
-/** True when s holds no control character but HTAB: safe as an HTTP header value. */
-int olo_login_is_printable(const char *s);
 
 /**
  * Fills the identity of session (user, sub, email, name, groups, tokens and the ID token's

@@ -48,6 +48,32 @@ cleanup:
     return rv;
 }
 
+int olo_session_is_printable(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void olo_session_mark_printable(olo_session_t *session)
+{
+    const struct { const char *value; unsigned bit; } fields[] = {
+        {session->user, OLO_SESSION_PRINTABLE_USER},
+        {session->email, OLO_SESSION_PRINTABLE_EMAIL},
+        {session->name, OLO_SESSION_PRINTABLE_NAME},
+        {session->groups, OLO_SESSION_PRINTABLE_GROUPS},
+    };
+    session->printable = 0;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (fields[i].value && olo_session_is_printable(fields[i].value)) {
+            session->printable |= fields[i].bit;
+        }
+    }
+}
+
 static int olo_session_time_ok(json_int_t t)
 {
     return t >= 0 && t <= OLO_SESSION_MAX_SEC;
@@ -78,6 +104,7 @@ static apr_status_t olo_session_parse(olo_session_t **psession, apr_pool_t *p,
     session->expires = apr_time_from_sec(expires);
     session->last_seen = apr_time_from_sec(seen);
     session->token_expires = apr_time_from_sec(token_expires);
+    olo_session_mark_printable(session);
     *psession = session;
     return APR_SUCCESS;
 }

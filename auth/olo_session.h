@@ -23,7 +23,23 @@ typedef struct olo_session_t {
     apr_time_t created;     /* login time */
     apr_time_t expires;     /* created + OneLoginSessionMaxAge */
     apr_time_t last_seen;   /* last request, to the granularity of olo_session_needs_touch */
+    unsigned printable;     /* OLO_SESSION_PRINTABLE_* bits: fields fit for a request header */
 } olo_session_t;
+
+/* Claims are the provider's data: one holding a control character (a CR or LF would split a
+ * header at the backend) is kept but never sent as a header. Worked out once per session
+ * (olo_session_mark_printable), so a remembered session is not scanned on every request; a
+ * bit left clear is the safe default. */
+#define OLO_SESSION_PRINTABLE_USER   (1u << 0)
+#define OLO_SESSION_PRINTABLE_EMAIL  (1u << 1)
+#define OLO_SESSION_PRINTABLE_NAME   (1u << 2)
+#define OLO_SESSION_PRINTABLE_GROUPS (1u << 3)
+
+/** True when s holds no control character but HTAB: safe as an HTTP header value. */
+int olo_session_is_printable(const char *s);
+
+/** Sets session->printable from its user, email, name and groups (absent ones stay clear). */
+void olo_session_mark_printable(olo_session_t *session);
 
 #define OLO_SESSION_ID_BYTES 18     /* 24 base64url characters */
 

@@ -55,7 +55,7 @@ static void check_identity(apr_pool_t *p, json_t *claims)
         if (olo_login_identity(&session, &out, p, claims, &client, &tokens) == APR_SUCCESS) {
             /* REMOTE_USER and X-OneLogin-User: never empty, never able to split a header */
             OLO_FUZZ_ASSERT(session.user != NULL && *session.user != '\0');
-            OLO_FUZZ_ASSERT(olo_login_is_printable(session.user));
+            OLO_FUZZ_ASSERT(olo_session_is_printable(session.user));
         }
     }
 }

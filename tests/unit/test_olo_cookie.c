@@ -191,6 +191,23 @@ START_TEST(test_cookie_without_keeps_lookalike_names)
 }
 END_TEST
 
+START_TEST(test_cookie_without_get_is_both_in_one_pass)
+{
+    const char *h = "app=1; olo_session=\"SEALED\"; olo_session=second;theme=dark";
+    const char *value = "stale";
+    ck_assert_str_eq(olo_cookie_without_get(olo_test_pool, h, own_prefixes, "olo_session",
+                                            &value), "app=1; theme=dark");
+    ck_assert_str_eq(value, olo_cookie_get(olo_test_pool, h, "olo_session"));
+    ck_assert_str_eq(value, "SEALED");
+    ck_assert_ptr_null(olo_cookie_without_get(olo_test_pool, "a=1", own_prefixes, "olo_session",
+                                              &value) ? NULL : "a=1 kept");
+    ck_assert_ptr_null(value);
+    ck_assert_ptr_null(olo_cookie_without_get(olo_test_pool, "olo_session=chunks:3",
+                                              own_prefixes, "olo_session", &value));
+    ck_assert(olo_cookie_is_chunked(value));
+    ck_assert(!olo_cookie_is_chunked("chunks") && !olo_cookie_is_chunked(NULL));
+}
+END_TEST
 
 /* The Cookie header a browser would send back after these Set-Cookie lines. */
 static const char *browser_header(apr_array_header_t *lines)
@@ -308,6 +325,7 @@ Suite *olo_suite_cookie(void)
     tcase_add_test(format, test_cookie_without_drops_own_cookies_keeps_others);
     tcase_add_test(format, test_cookie_without_only_own_cookies_is_null);
     tcase_add_test(format, test_cookie_without_keeps_lookalike_names);
+    tcase_add_test(format, test_cookie_without_get_is_both_in_one_pass);
     tcase_add_test(format, test_cookie_without_bare_separators_fit);
     tcase_add_test(format, test_chunked_short_value_is_one_cookie);
     tcase_add_test(format, test_chunked_long_value_round_trips_under_4096);

@@ -208,9 +208,9 @@ START_TEST(user_claim_with_control_characters_refused)
     route_token(f, id_token(key_a, "nonce-1", "\"preferred_username\":\"alice\\r\\nX-Injected: yes\""));
     ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_USER_CLAIM_INVALID);
-    ck_assert(!olo_login_is_printable("a\x7f"));
-    ck_assert(!olo_login_is_printable("a\x1b[0m"));
-    ck_assert(olo_login_is_printable("Ana\tMar\xc3\xad" "a"));
+    ck_assert(!olo_session_is_printable("a\x7f"));
+    ck_assert(!olo_session_is_printable("a\x1b[0m"));
+    ck_assert(olo_session_is_printable("Ana\tMar\xc3\xad" "a"));
 }
 END_TEST
 

@@ -248,6 +248,24 @@ START_TEST(test_session_seal_requires_user_and_sub)
 }
 END_TEST
 
+START_TEST(test_session_printable_fields_marked_when_opened)
+{
+    olo_session_t *sent = full_session();
+    olo_session_t *got = NULL;
+    sent->name = "Eve\x1b[31m";            /* a terminal escape in the name */
+    sent->groups = "admins\r\nX-Evil: 1";  /* header splitting in a claim */
+    sent->email = NULL;
+    got = open_at(OLO_OK, key_for(SECRET, "session"), seal(sent), OLO_TEST_NOW);
+    ck_assert_uint_eq(got->printable, OLO_SESSION_PRINTABLE_USER);
+    /* clear bits are the default: a session nobody marked forwards nothing */
+    olo_session_t blank = {0};
+    blank.user = "a@b";
+    ck_assert_uint_eq(blank.printable, 0);
+    olo_session_mark_printable(&blank);
+    ck_assert_uint_eq(blank.printable, OLO_SESSION_PRINTABLE_USER);
+}
+END_TEST
+
 #define GOOD_ID "c2Vzc2lvbi1pZC0xMjM0NTY3"   /* 24 base64url characters */
 
 START_TEST(test_handle_round_trip)
@@ -330,6 +348,7 @@ Suite *olo_suite_session(void)
     tcase_add_test(tc, test_session_bad_json_refused);
     tcase_add_test(tc, test_session_time_out_of_range_refused);
     tcase_add_test(tc, test_session_seal_requires_user_and_sub);
+    tcase_add_test(tc, test_session_printable_fields_marked_when_opened);
     tcase_add_test(tc, test_handle_round_trip);
     tcase_add_test(tc, test_handle_and_session_do_not_open_as_each_other);
     tcase_add_test(tc, test_handle_refused_when_foreign_or_malformed);
