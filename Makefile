@@ -18,11 +18,14 @@ APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev
             check pkg-config python3-pytest python3-requests openssl faketime valgrind clang libclang-rt-14-dev redis-server memcached nodejs npm
 
 .PHONY: all module deps test unit check integration demo clean test-valgrind soak soak-short \
-        fuzz fuzz-smoke perf-check
+        fuzz fuzz-smoke perf-check bench
 
 all: module
 
 deps: .deps.stamp node_modules/.package-lock.json
+
+# What only `make bench` needs: the load generator and the module it is compared with.
+BENCH_PKGS := wrk libapache2-mod-auth-openidc
 
 .deps.stamp: Makefile
 	@missing=""; for p in $(APT_PKGS); do \
@@ -40,6 +43,19 @@ node_modules/.package-lock.json: package-lock.json
 
 module: .deps.stamp
 	$(MAKE) -f Makefile.apxs
+
+.bench-deps.stamp: Makefile
+	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+# wrk on loopback: no auth, mod_auth_openidc and this module, alternated; writes bench/RESULTS.md.
+bench: deps module .bench-deps.stamp
+	/usr/bin/python3 bench/run.py
 
 tests/unit/suites.inc: $(UNIT_SRCS)
 	@grep -ho 'Suite \*olo_suite_[a-z0-9_]\+' $(UNIT_SRCS) | sed 's/Suite \*olo_suite_\(.*\)/OLO_SUITE(\1)/' > $@

@@ -85,6 +85,20 @@ def make_readable(path):
         p.chmod(0o755 if p.is_dir() else 0o644)
 
 
+def children_of(pid):
+    """PIDs whose parent is pid (an httpd parent's children)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # comm may hold spaces and ")"
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
 def stop_process(proc, sig=signal.SIGTERM, timeout=10.0):
     if proc is None or proc.poll() is not None:
         return

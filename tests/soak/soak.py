@@ -95,19 +95,7 @@ def proc_status(pid):
     return out
 
 
-def children(pid):
-    """PIDs whose parent is pid."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
-        fields = text[text.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return sorted(found)
+children = E.children_of
 
 
 def server_child(httpd, timeout=15.0):
