@@ -15,10 +15,10 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(S
 PYTEST      := /usr/bin/python3 -m pytest
 
 APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
-            check pkg-config python3-pytest python3-requests openssl faketime valgrind clang libclang-rt-14-dev redis-server memcached nodejs npm
+            check pkg-config python3-pytest python3-requests openssl faketime valgrind clang libclang-rt-14-dev redis-server memcached chromium nodejs npm
 
 .PHONY: all module deps test unit check integration demo clean test-valgrind soak soak-short \
-        fuzz fuzz-smoke perf-check bench
+        fuzz fuzz-smoke perf-check bench install install-check
 
 all: module
 
@@ -52,6 +52,32 @@ module: .deps.stamp
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	@touch $@
+
+# Where apxs says modules and configuration live (evaluated when used: apxs comes with deps).
+LIBEXECDIR = $(shell apxs -q LIBEXECDIR)
+SYSCONFDIR = $(shell apxs -q SYSCONFDIR)
+DOCDIR     = /usr/share/doc/mod-onelogin-oidc
+
+# The module where apxs says, and Debian's mods-available/onelogin_oidc.{load,conf} so that
+# `a2enmod onelogin_oidc` works. DESTDIR=/some/root stages it for a package. An existing .conf
+# is left as the operator edited it.
+install: module
+	install -D -m 644 .libs/mod_onelogin_oidc.so $(DESTDIR)$(LIBEXECDIR)/mod_onelogin_oidc.so
+	install -d $(DESTDIR)$(SYSCONFDIR)/mods-available $(DESTDIR)$(DOCDIR)
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|' conf/debian/onelogin_oidc.load \
+	    > $(DESTDIR)$(SYSCONFDIR)/mods-available/onelogin_oidc.load
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mods-available/onelogin_oidc.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/mods-available/onelogin_oidc.conf"; \
+	else \
+	    install -m 644 conf/debian/onelogin_oidc.conf $(DESTDIR)$(SYSCONFDIR)/mods-available/; \
+	fi
+	install -m 644 conf/onelogin_oidc.conf conf/openmetadata.conf $(DESTDIR)$(DOCDIR)/
+	@echo "installed; enable with: a2enmod onelogin_oidc && systemctl reload apache2"
+
+# make install into a scratch root, then a2enmod and apache2ctl -t against a copy of
+# /etc/apache2: what an operator does after `make install`, without touching this machine.
+install-check: .deps.stamp module
+	sh tests/install/run.sh
 
 # wrk on loopback: no auth, mod_auth_openidc and this module, alternated; writes bench/RESULTS.md.
 bench: deps module .bench-deps.stamp
@@ -96,7 +122,7 @@ fuzz: .deps.stamp
 perf-check: .deps.stamp module
 	/usr/bin/python3 tests/perf/callgrind.py
 
-test: deps module unit check fuzz-smoke integration perf-check soak-short
+test: deps module unit check install-check fuzz-smoke integration perf-check soak-short
 
 demo: deps module
 	sh scripts/demo.sh

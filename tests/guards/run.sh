@@ -40,8 +40,14 @@ for id in $ids; do
 done
 
 # 4. Every directive in the code is documented in docs/directives.md.
+#    Each section names its syntax, context and default, and shows an example.
 for d in $(grep -oE 'AP_INIT_[A-Z0-9]+\("OneLogin[A-Za-z]+"' mod_onelogin_oidc.c | grep -oE 'OneLogin[A-Za-z]+'); do
     if grep -q "^## $d\b" docs/directives.md; then pass; else fail "$d is not documented in docs/directives.md"; fi
+    section=$(sed -n "/^## $d\$/,/^## /p" docs/directives.md)
+    for part in "Syntax: \`$d" "Context: " "Default: " "Example: \`$d"; do
+        if printf '%s\n' "$section" | grep -qF -- "$part"; then pass
+        else fail "docs/directives.md: $d lacks \"$part\""; fi
+    done
 done
 
 echo "guards: $passed passed, $failed failed"
