@@ -7,6 +7,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mod_core.h>
 #include <apr_strings.h>
 
 #include "mod_onelogin_oidc.h"
@@ -111,6 +112,13 @@ int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
                            : apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"invalid_token\", "
                                           "error_description=\"%s\"", OLO_AUTH_TYPE,
                                           olo_reason_name(reason)));
+    }
+    /* For the operator's own error page (SSI, CGI) and the access log (%{ONELOGIN_ERROR}e). */
+    apr_table_setn(r->subprocess_env, "ONELOGIN_ERROR", olo_reason_name(reason));
+    if (ap_response_code_string(r, ap_index_of_response(status))) {
+        /* An ErrorDocument for this status replaces the module's page: httpd serves it. */
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        return status;
     }
     if (olo_is_browser(r)) {
         return olo_send(r, status, "text/html; charset=utf-8",
