@@ -35,6 +35,14 @@ apr_status_t olo_provider_get(const char **pbody, apr_size_t *plen, olo_outcome_
     return APR_SUCCESS;
 }
 
+/* Observers (counters) are optional. */
+static void olo_provider_tell(const olo_provider_t *prov, olo_provider_event_t event)
+{
+    if (prov->notify) {
+        prov->notify(event);
+    }
+}
+
 static apr_status_t olo_provider_cache_get(const olo_provider_t *prov, apr_pool_t *p,
                                            const char *key, char **pvalue, apr_size_t *plen,
                                            olo_outcome_t *out)
@@ -66,6 +74,7 @@ apr_status_t olo_provider_metadata(olo_metadata_t **pmd, olo_outcome_t *out, apr
         goto cleanup;
     }
     const char *url = olo_discovery_url(p, prov->issuer);
+    olo_provider_tell(prov, OLO_PROVIDER_FETCH_DISCOVERY);
     rv = olo_provider_get(&body, &len, out, p, prov->http, url);
     if (rv != APR_SUCCESS) {
         goto cleanup;
@@ -106,6 +115,7 @@ static apr_status_t olo_provider_jwks_fetch(olo_jwks_t **pjwks, olo_outcome_t *o
 {
     const char *body = NULL;
     apr_size_t len = 0;
+    olo_provider_tell(prov, OLO_PROVIDER_FETCH_JWKS);
     apr_status_t rv = olo_provider_get(&body, &len, out, p, prov->http, jwks_uri);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -144,6 +154,9 @@ apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_
         if (!refetch && olo_jwks_parse(&jwks, p, json, jlen) == APR_SUCCESS) {
             goto cleanup;
         }
+    }
+    if (refetch) {
+        olo_provider_tell(prov, OLO_PROVIDER_REFETCH_JWKS);
     }
     rv = olo_provider_jwks_fetch(&jwks, out, p, prov, jwks_uri, key, now);
 cleanup:

@@ -9,6 +9,15 @@
 #include "../jwt/olo_jwks.h"
 #include "../jwt/olo_reason.h"
 
+/** What the provider layer reports to an observer (the module's counters). */
+typedef enum {
+    OLO_PROVIDER_FETCH_DISCOVERY,   /* a discovery document asked of the network */
+    OLO_PROVIDER_FETCH_JWKS,        /* a JWKS asked of the network (also for a refetch) */
+    OLO_PROVIDER_REFETCH_JWKS,      /* ...early, before its TTL, for a token's unknown kid */
+} olo_provider_event_t;
+
+typedef void olo_provider_notify_fn(olo_provider_event_t event);
+
 /**
  * The provider as seen through the shared cache: discovery metadata and the JWKS are fetched
  * once, cached with a TTL for every child and node, and the JWKS is refetched early only
@@ -21,6 +30,7 @@ typedef struct olo_provider_t {
     apr_interval_time_t metadata_ttl;
     apr_interval_time_t jwks_ttl;
     apr_interval_time_t jwks_refetch_interval;
+    olo_provider_notify_fn *notify; /* optional: told before each fetch (whatever its outcome) */
 } olo_provider_t;
 
 /** What went wrong, for the log: reason plus words (never secrets or bodies). */

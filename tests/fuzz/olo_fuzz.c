@@ -400,7 +400,7 @@ static void olo_fuzz_start_provider(apr_pool_t *p)
                                    olo_fuzz_cache_claim, olo_fuzz_cache_remove};
     olo_fuzz_prov = (olo_provider_t){OLO_FUZZ_ISSUER, &olo_fuzz_http, &olo_fuzz_cache,
                                      apr_time_from_sec(3600), apr_time_from_sec(3600),
-                                     apr_time_from_sec(30)};
+                                     apr_time_from_sec(30), NULL};
     /* fill the cache as a running server has it; the JWKS entries say "fetched 10 minutes
      * ago", so one refetch for an unknown kid is allowed and goes to the fake transport */
     if (olo_provider_metadata(&md, &out, p, &olo_fuzz_prov, OLO_FUZZ_NOW) != APR_SUCCESS
