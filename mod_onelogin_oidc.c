@@ -382,6 +382,7 @@ static int olo_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, OLO_LOGNO(00002) "libcurl failed to start");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    olo_status_post_config(pconf, s);
     return olo_socache_post_config(pconf, ptemp, s);
 }
 
@@ -411,9 +412,9 @@ static int olo_check_user_id(request_rec *r)
     }
     olo_server_conf_t *conf = olo_sconf(r->server);
     if (!conf->runtime) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00031)
-                      "AuthType OneLogin is used but this server has no OneLoginIssuer, "
-                      "OneLoginClientID and OneLoginSessionSecret");
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00031)
+                       "AuthType OneLogin is used but this server has no OneLoginIssuer, "
+                       "OneLoginClientID and OneLoginSessionSecret");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return olo_request_authenticate(olo_req_make(r, conf));
@@ -489,8 +490,8 @@ static authz_status olo_authz_claim(request_rec *r, const char *require_line, co
     if (claims && olo_claims_match(claims, name, colon + 1)) {
         return AUTHZ_GRANTED;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00032)
-                  "%s is logged in but has no claim %s matching the Require line", r->user, name);
+    olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00032)
+                   "%s is logged in but has no claim %s matching the Require line", r->user, name);
     /* Say "signed in, not allowed" rather than httpd's bare 403, unless ErrorDocument is set. */
     if (olo_is_browser(r) && !ap_response_code_string(r, ap_index_of_response(HTTP_FORBIDDEN))) {
         olo_server_conf_t *conf = olo_sconf(r->server);
@@ -516,6 +517,8 @@ static void olo_register_hooks(apr_pool_t *p)
     ap_hook_post_read_request(olo_post_read_request, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* check_user_id (authn): the AuthType decides; authorization (Require) follows in core. */
     ap_hook_check_authn(olo_check_user_id, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
+    /* handler: the counters page, only where an operator writes SetHandler onelogin-status */
+    ap_hook_handler(olo_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* an authz provider: composes with RequireAll / RequireAny like any Require line */
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "onelogin-claim", AUTHZ_PROVIDER_VERSION,
                               &olo_authz_claim_provider, AP_AUTH_INTERNAL_PER_CONF);

@@ -4,7 +4,8 @@
 /*
  * What the glue files share: the per-server runtime, the per-request context, and the steps
  * of a request. mod_onelogin_oidc.c holds directives and hooks, _login.c the login, callback,
- * logout and responses, _session.c what every request does, _cache.c the socache seam.
+ * logout and responses, _session.c what every request does, _cache.c the socache seam,
+ * _status.c the counters, the status page and the request id in log lines.
  */
 
 #include <httpd.h>
@@ -15,6 +16,7 @@
 #include "auth/olo_login.h"
 #include "auth/olo_memo.h"
 #include "auth/olo_session.h"
+#include "auth/olo_stats.h"
 #include "mod_onelogin_oidc_cache.h"
 
 #define OLO_AUTH_TYPE "OneLogin"
@@ -78,5 +80,35 @@ int olo_handle_login_path(olo_req_t *req);
 int olo_callback_is_ours(olo_req_t *req);
 int olo_handle_callback(olo_req_t *req);
 int olo_handle_logout(olo_req_t *req, const olo_session_t *session);
+
+/* mod_onelogin_oidc_status.c: counters shared by every child, the onelogin-status handler,
+ * and the request id on the module's log lines */
+/** Makes the counters, zeroed, in the parent (post_config); children inherit them at fork. */
+void olo_status_post_config(apr_pool_t *pconf, server_rec *s);
+/** `SetHandler onelogin-status`: the counters as Prometheus text, GET only. */
+int olo_status_handler(request_rec *r);
+/** One more in a counter: an atomic increment in shared memory, nothing else. */
+void olo_stats_count(olo_stat_t stat);
+void olo_stats_count_reason(olo_stat_reasoned_t family, olo_reason_t reason);
+/** A cache look-up: hit (APR_SUCCESS), miss (APR_NOTFOUND) or error. */
+void olo_stats_count_lookup(apr_status_t rv);
+/** olo_provider_t's observer: counts fetches from the provider. */
+olo_provider_notify_fn olo_stats_provider_event;
+
+/**
+ * ap_log_rerror for the module's request lines, with the same arguments. The line ends with
+ * `[unique_id ID]` when mod_unique_id gave the request an id: httpd's default error log format
+ * shows no request id (an ErrorLogFormat with %L does; the id then appears twice).
+ */
+#define olo_log_rerror(...) olo_log_rerror__(__VA_ARGS__)
+#define olo_log_rerror__(file, line, mi, level, status, r, ...)                                    \
+    do {                                                                                           \
+        if (APLOG_R_MODULE_IS_LEVEL(r, mi, level)) {                                               \
+            olo_log_rerror_(file, line, mi, level, status, r, __VA_ARGS__);                        \
+        }                                                                                          \
+    } while (0)
+void olo_log_rerror_(const char *file, int line, int module_index, int level, apr_status_t status,
+                     const request_rec *r, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 
 #endif

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 
 #include "mod_onelogin_oidc_cache.h"
+#include "mod_onelogin_oidc.h"
 #include "auth/olo_rand.h"
 
 APLOG_USE_MODULE(onelogin_oidc);
@@ -223,6 +224,7 @@ static apr_status_t olo_socache_retrieve(void *baton, apr_pool_t *p, const char 
         rv = olo_socache_absent(baton, p);
     }
     olo_socache_unlock();
+    olo_stats_count_lookup(rv);
     return rv;
 }
 

@@ -35,7 +35,7 @@ void olo_req_prepare_flow(olo_req_t *req)
     req->prov = (olo_provider_t){conf->issuer, &req->rt->http, &req->cache,
                                  apr_time_from_sec(conf->metadata_ttl),
                                  apr_time_from_sec(conf->jwks_ttl),
-                                 apr_time_from_sec(conf->jwks_refetch)};
+                                 apr_time_from_sec(conf->jwks_refetch), olo_stats_provider_event};
     req->client = (olo_client_t){conf->client_id, conf->client_secret,
                                  olo_req_absolute(r, conf->redirect_uri), conf->scope,
                                  conf->user_claim, apr_time_from_sec(conf->clock_skew),
@@ -171,22 +171,25 @@ static int olo_login_begin(olo_req_t *req, const char *target)
     apr_time_t now = apr_time_now();
 
     if (olo_provider_metadata(&md, &out, r->pool, &req->prov, now) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00010)
-                      "login cannot start: provider metadata unavailable (%s): %s",
-                      olo_reason_name(out.reason), out.detail ? out.detail : "");
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00010)
+                       "login cannot start: provider metadata unavailable (%s): %s",
+                       olo_reason_name(out.reason), out.detail ? out.detail : "");
+        olo_stats_count_reason(OLO_STAT_LOGINS_FAILED, out.reason);
         return olo_send_error(req, olo_provider_status(out.reason), out.reason);
     }
     if (olo_state_new(&pending, r->pool, olo_rand_bytes, target, now) != APR_SUCCESS
         || olo_state_seal(&sealed, r->pool, req->rt->state_key, pending) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00011)
-                      "login cannot start: could not create the state cookie");
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00011)
+                       "login cannot start: could not create the state cookie");
         return olo_send(r, HTTP_INTERNAL_SERVER_ERROR, "text/plain", "internal error\n");
     }
     olo_state_prune(req);
     olo_set_cookie(req, olo_state_cookie_name(r->pool, pending->state), sealed,
                    OLO_STATE_TTL_SEC);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00012)
-                  "login started, landing on %s after the provider", pending->target);
+    olo_stats_count(OLO_STAT_LOGINS_STARTED);
+    olo_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00012)
+                   "login started with redirect_uri %s, landing on %s after the provider",
+                   req->client.redirect_uri, pending->target);
     return olo_send_redirect(r, olo_login_url(r->pool, md, &req->client, pending));
 }
 
@@ -204,9 +207,9 @@ int olo_unauthenticated(olo_req_t *req, olo_reason_t reason)
         int local = (r->method_number == M_GET);
         return olo_login_begin(req, local ? olo_url_local_target(r->unparsed_uri) : "/");
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00013)
-                  "no session (%s): answering 401 to a non-browser request",
-                  olo_reason_name(reason));
+    olo_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00013)
+                   "no session (%s): answering 401 to a non-browser request",
+                   olo_reason_name(reason));
     return olo_send_error(req, HTTP_UNAUTHORIZED, reason);
 }
 
@@ -218,8 +221,8 @@ int olo_handle_login_path(olo_req_t *req)
         target = "/";
     }
     if (!olo_url_is_local_target(target)) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00014)
-                      "login target refused (not a local path); landing on / instead");
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00014)
+                       "login target refused (not a local path); landing on / instead");
     }
     return olo_login_begin(req, olo_url_local_target(target));
 }
@@ -231,8 +234,9 @@ int olo_handle_login_path(olo_req_t *req)
 static int olo_callback_refuse(olo_req_t *req, int status, const olo_outcome_t *out,
                                const char *logno_text)
 {
-    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_WARNING, 0, req->r, "%s (%s): %s",
-                  logno_text, olo_reason_name(out->reason), out->detail ? out->detail : "");
+    olo_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_WARNING, 0, req->r, "%s (%s): %s",
+                   logno_text, olo_reason_name(out->reason), out->detail ? out->detail : "");
+    olo_stats_count_reason(OLO_STAT_LOGINS_FAILED, out->reason);
     return olo_send_error(req, status, out->reason);
 }
 
@@ -329,8 +333,9 @@ int olo_handle_callback(olo_req_t *req)
     if (olo_session_save(req, session) != APR_SUCCESS) {
         return olo_callback_unkept(req);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00028) "login completed for %s",
-                  session->user);
+    olo_stats_count(OLO_STAT_LOGINS_COMPLETED);
+    olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00028) "login completed for %s",
+                   session->user);
     return olo_send_redirect(r, pending->target);
 }
 
@@ -356,9 +361,9 @@ static void olo_logout_revoke(olo_req_t *req, const olo_session_t *session)
     const char *key = apr_pstrcat(r->pool, "rv:", session->id, NULL);
     apr_status_t rv = req->cache.store(req->cache.baton, r->pool, key, "1", 1, session->expires);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00040)
-                      "logout: could not record the session as ended in the cache; a copy of "
-                      "its cookie stays valid until it expires");
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00040)
+                       "logout: could not record the session as ended in the cache; a copy of "
+                       "its cookie stays valid until it expires");
     }
 }
 
@@ -387,8 +392,9 @@ int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
     if (session && req->conf->session_store == OLO_STORE_COOKIE) {
         olo_logout_revoke(req, session);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",
-                  session ? session->user : "(no session)");
+    olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",
+                   session ? session->user : "(no session)");
+    olo_stats_count(OLO_STAT_LOGOUTS);
     if (olo_provider_metadata(&md, &out, r->pool, &req->prov, apr_time_now()) == APR_SUCCESS
         && md->end_session_endpoint) {
         return olo_send_redirect(r, olo_logout_url(req, md, session));

@@ -102,9 +102,9 @@ static olo_session_t *olo_session_from_store(olo_req_t *req, const char *value,
     if (olo_session_open_memo(&session, preason, r->pool, req->rt->session_key, req->rt->memo,
                               sealed, apr_time_now()) != APR_SUCCESS
         || strcmp(session->id, id)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00051)
-                      "stored session %s does not open or names another session (tampered "
-                      "cache, or another secret); treated as absent", id);
+        olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00051)
+                       "stored session %s does not open or names another session (tampered "
+                       "cache, or another secret); treated as absent", id);
         *preason = OLO_R_SESSION_REVOKED;
         return NULL;
     }
@@ -133,15 +133,17 @@ static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
     olo_session_t *session = olo_session_load(req, value, preason);
     if (!session && *preason == OLO_R_CACHE_UNAVAILABLE) {
         /* Unable to tell whether a logout ended it: neither accept nor forget the cookie. */
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00041)
-                      "cache unavailable: cannot check the session");
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00041)
+                       "cache unavailable: cannot check the session");
+        olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
         return NULL;
     }
     if (!session) {
         /* Tampered, foreign, made with an old secret, for the other store, or over. */
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00030)
-                      "session cookie not accepted (%s); treating as no session",
-                      olo_reason_name(*preason));
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00030)
+                       "session cookie not accepted (%s); treating as no session",
+                       olo_reason_name(*preason));
+        olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
         if (*preason != OLO_R_COOKIE_INVALID) {
             olo_set_session_cookie(req, NULL);
         }
@@ -150,8 +152,9 @@ static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
     if (olo_session_is_idle(session, apr_time_from_sec(req->conf->idle_timeout),
                             apr_time_now())) {
         *preason = OLO_R_SESSION_IDLE;
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00042)
-                      "session of %s ended (%s)", session->user, olo_reason_name(*preason));
+        olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00042)
+                       "session of %s ended (%s)", session->user, olo_reason_name(*preason));
         olo_session_drop(req, session);
         return NULL;
     }
@@ -176,8 +179,8 @@ apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session)
     rv = req->cache.store(req->cache.baton, r->pool, olo_session_store_key(r->pool, session->id),
                           sealed, strlen(sealed), expiry);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00049)
-                      "could not store the session of %s in the cache", session->user);
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00049)
+                       "could not store the session of %s in the cache", session->user);
         return APR_EGENERAL;
     }
     if (req->stored_id && !strcmp(req->stored_id, session->id)) {
@@ -197,8 +200,8 @@ void olo_session_drop(olo_req_t *req, const olo_session_t *session)
     apr_status_t rv = req->cache.remove(req->cache.baton, r->pool,
                                         olo_session_store_key(r->pool, session->id));
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00050)
-                      "could not delete the session of %s from the cache", session->user);
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00050)
+                       "could not delete the session of %s from the cache", session->user);
     }
 }
 
@@ -248,10 +251,11 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
     apr_time_t now = apr_time_now();
     if (olo_refresh_session(&fresh, &out, r->pool, &req->prov, &req->client, session, now)
         != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00043)
-                      "ID token renewal for %s failed (%s): %s; the session ends",
-                      session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
+        olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00043)
+                       "ID token renewal for %s failed (%s): %s; the session ends",
+                       session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
         *preason = OLO_R_REFRESH_FAILED;
+        olo_stats_count(OLO_STAT_RENEWALS_FAILED);
         olo_session_drop(req, session);
         return NULL;
     }
@@ -260,8 +264,9 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
                          strlen(sealed), now + apr_time_from_sec(OLO_REFRESH_KEEP_SEC));
     }
     olo_session_save(req, fresh);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00044)
-                  "ID token renewed for %s", fresh->user);
+    olo_stats_count(OLO_STAT_RENEWALS_OK);
+    olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00044)
+                   "ID token renewed for %s", fresh->user);
     return fresh;
 }
 
@@ -312,10 +317,11 @@ static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *sessio
 {
     apr_time_t before = session->token_expires;
     if (olo_session_token_dead(req, session)) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, req->r, OLO_LOGNO(00047)
-                      "ID token of %s expired and there is no refresh token: the session ends",
-                      session->user);
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, req->r, OLO_LOGNO(00047)
+                       "ID token of %s expired and there is no refresh token: the session ends",
+                       session->user);
         *preason = OLO_R_SESSION_EXPIRED;
+        olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
         olo_session_drop(req, session);
         return NULL;
     }
@@ -411,12 +417,14 @@ static void olo_forward_token(olo_req_t *req, const olo_session_t *session)
     const char *client_token = olo_bearer_token(apr_table_get(r->headers_in, "Authorization"));
     olo_outcome_t out = {OLO_OK, NULL};
     if (client_token && olo_bearer_identity(req, client_token, &out)) {
+        olo_stats_count(OLO_STAT_BEARER_ACCEPTED);
         return;
     }
     if (client_token) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00045)
-                      "client's own bearer token does not verify (%s); replaced by the session's",
-                      olo_reason_name(out.reason));
+        olo_stats_count_reason(OLO_STAT_BEARER_REFUSED, out.reason);
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00045)
+                       "client's own bearer token does not verify (%s); replaced by the session's",
+                       olo_reason_name(out.reason));
     }
     if (session->id_token) {
         apr_table_setn(r->headers_in, "Authorization",
@@ -501,14 +509,16 @@ static int olo_with_bearer(olo_req_t *req, const char *token)
     olo_outcome_t out = {OLO_OK, NULL};
     olo_session_t *identity = olo_bearer_identity(req, token, &out);
     if (!identity) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, req->r, OLO_LOGNO(00046)
-                      "bearer token refused (%s): %s", olo_reason_name(out.reason),
-                      out.detail ? out.detail : "");
+        olo_stats_count_reason(OLO_STAT_BEARER_REFUSED, out.reason);
+        olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, req->r, OLO_LOGNO(00046)
+                       "bearer token refused (%s): %s", olo_reason_name(out.reason),
+                       out.detail ? out.detail : "");
         /* An API client cannot follow a login: 401 with the reason, never a redirect. */
         return olo_send_error(req, out.reason == OLO_R_PROVIDER_UNREACHABLE
                                        ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
                               out.reason);
     }
+    olo_stats_count(OLO_STAT_BEARER_ACCEPTED);
     /* Its claims answer `Require onelogin-claim`; the token itself goes on unchanged. */
     identity->id_token = token;
     olo_identity_set(req, identity);

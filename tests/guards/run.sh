@@ -50,5 +50,10 @@ for d in $(grep -oE 'AP_INIT_[A-Z0-9]+\("OneLogin[A-Za-z]+"' mod_onelogin_oidc.c
     done
 done
 
+# 5. Request log lines go through olo_log_rerror, which adds mod_unique_id's id.
+if grep -nE '(^|[^_])ap_log_rerror\(' mod_onelogin_oidc*.c; then
+    fail "a glue file logs for a request with ap_log_rerror instead of olo_log_rerror"
+else pass; fi
+
 echo "guards: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
