@@ -422,11 +422,7 @@ def make_workdir():
 
 
 def start_provider(world):
-    pki = E.Pki(world.workdir / "pki")
-    pki.create_ca()
-    cert, key = pki.issue("provider", dns=["localhost"], ips=[E.HOST])
-    E.make_readable(pki.dir)
-    world.provider = E.Provider(world.workdir / "provider", cert, key, pki.ca_cert)
+    world.provider = E.loopback_provider(world.workdir)
     try:
         world.provider.start()
     except RuntimeError as err:

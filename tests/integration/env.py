@@ -170,6 +170,16 @@ class Pki:
         return cert, key
 
 
+def loopback_provider(workdir):
+    """A provider (not started yet) with a CA of its own under workdir: for the scripts that
+    run outside pytest (soak, callgrind check, bench)."""
+    pki = Pki(Path(workdir) / "pki")
+    pki.create_ca()
+    cert, key = pki.issue("server", dns=["localhost"], ips=[HOST])
+    make_readable(pki.dir)
+    return Provider(Path(workdir) / "provider", cert, key, pki.ca_cert)
+
+
 class Provider:
     """tests/provider/server.js (oidc-provider) on a free port, https, issuer .../oidc/2."""
 

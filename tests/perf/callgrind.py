@@ -125,11 +125,7 @@ def inclusive_costs(out_file, names, top):
 
 
 def run(args, workdir):
-    pki = E.Pki(workdir / "pki")
-    pki.create_ca()
-    cert, key = pki.issue("server", dns=["localhost"], ips=[E.HOST])
-    E.make_readable(pki.dir)
-    provider = E.Provider(workdir / "provider", cert, key, pki.ca_cert)
+    provider = E.loopback_provider(workdir)
     httpd, proc = None, None
     out_file = workdir / "profile" / "callgrind.out"
     try:

@@ -148,11 +148,7 @@ def check_protected(httpd, path, cookie_header):
 
 
 def run(args, workdir):
-    pki = E.Pki(workdir / "pki")
-    pki.create_ca()
-    cert, key = pki.issue("server", dns=["localhost"], ips=[E.HOST])
-    E.make_readable(pki.dir)
-    provider = E.Provider(workdir / "provider", cert, key, pki.ca_cert)
+    provider = E.loopback_provider(workdir)
     backend = E.Backend()
     httpd = None
     try:
