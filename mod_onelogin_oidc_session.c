@@ -101,7 +101,10 @@ static olo_session_t *olo_session_from_store(olo_req_t *req, const char *value,
     /* An entry that does not open, or names another session, counts as absent. */
     if (olo_session_open_memo(&session, preason, r->pool, req->rt->session_key, req->rt->memo,
                               sealed, apr_time_now()) != APR_SUCCESS
-        || strcmp(session->id, id)) {
+        && *preason == OLO_R_SESSION_EXPIRED) {
+        return NULL;    /* its max age passed a moment before the cache let it go */
+    }
+    if (!session || strcmp(session->id, id)) {
         olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00051)
                        "stored session %s does not open or names another session (tampered "
                        "cache, or another secret); treated as absent", id);

@@ -381,6 +381,20 @@ def test_server_store_on_shmcb_keeps_a_large_session(httpd_factory, browser_fact
     assert len(b.cookie("olo_session")) < 250
 
 
+def test_server_store_session_ends_at_its_max_age_quietly(httpd_factory, browser_factory,
+                                                          provider, backend):
+    # No OLO00051 ("tampered") warning when the stored session simply reached its max age;
+    # the log watcher fails the test on any warning not declared.
+    h = httpd_factory(server={"OneLoginSessionStore": "server", "OneLoginSessionMaxAge": "2"})
+    b = browser_factory(h)
+    b.login("/")
+    assert b.get("/private", accept=API).status_code == 200
+    time.sleep(2.5)
+    r = b.get("/private", accept=API, headers=XHR)
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert not [l for l in h.error_lines() if "OLO00051" in l]
+
+
 # ---------------------------------------------------------------------------------------------
 # The same fleet on memcached (mod_socache_memcache)
 
