@@ -166,14 +166,12 @@ static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
 
 /* The cookie store's value is the sealed session; the server store keeps it in the cache
  * until the idle timeout and sends the browser a handle once, when the session is new. */
-apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session)
+static apr_status_t olo_session_keep_sealed(olo_req_t *req, const olo_session_t *session,
+                                            const char *sealed)
 {
     request_rec *r = req->r;
-    const char *sealed = NULL, *handle = NULL;
-    apr_status_t rv = olo_session_seal(&sealed, r->pool, req->rt->session_key, session);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
+    const char *handle = NULL;
+    apr_status_t rv;
     if (req->conf->session_store == OLO_STORE_COOKIE) {
         return olo_set_session_cookie(req, sealed);
     }
@@ -191,6 +189,13 @@ apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session)
     }
     rv = olo_session_handle_seal(&handle, r->pool, req->rt->session_key, session->id);
     return rv == APR_SUCCESS ? olo_set_session_cookie(req, handle) : rv;
+}
+
+apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session)
+{
+    const char *sealed = NULL;
+    apr_status_t rv = olo_session_seal(&sealed, req->r->pool, req->rt->session_key, session);
+    return rv == APR_SUCCESS ? olo_session_keep_sealed(req, session, sealed) : rv;
 }
 
 void olo_session_drop(olo_req_t *req, const olo_session_t *session)
@@ -262,11 +267,12 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
         olo_session_drop(req, session);
         return NULL;
     }
+    /* Sealed once: the result for racing requests, and the session kept for this browser. */
     if (olo_session_seal(&sealed, r->pool, req->rt->session_key, fresh) == APR_SUCCESS) {
         req->cache.store(req->cache.baton, r->pool, olo_key(r, "rs:", session->id), sealed,
                          strlen(sealed), now + apr_time_from_sec(OLO_REFRESH_KEEP_SEC));
+        olo_session_keep_sealed(req, fresh, sealed);
     }
-    olo_session_save(req, fresh);
     olo_stats_count(OLO_STAT_RENEWALS_OK);
     olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00044)
                    "ID token renewed for %s", fresh->user);
