@@ -59,13 +59,7 @@ int olo_status_handler(request_rec *r)
     if (!olo_status_stats.slots) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    const char *text = olo_stats_render(r->pool, &olo_status_stats);
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, OLO_STATUS_CONTENT_TYPE);
-    ap_set_content_length(r, strlen(text));
-    if (!r->header_only) {
-        ap_rputs(text, r);
-    }
+    olo_send(r, HTTP_OK, OLO_STATUS_CONTENT_TYPE, olo_stats_render(r->pool, &olo_status_stats));
     return OK;
 }
 
