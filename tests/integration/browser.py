@@ -20,6 +20,19 @@ B64URL_43 = re.compile(r"^[A-Za-z0-9_-]{43}$")
 TIMEOUT = 20
 
 
+def assert_error_response(r, statuses, accept):
+    """An error answered in place: a status in statuses, no redirect, and the body's kind
+    the client asked for (an HTML page for browsers, a JSON object for scripts)."""
+    assert r.status_code in statuses, (r.status_code, r.headers, r.text[:300])
+    assert "Location" not in r.headers, r.headers
+    ctype = r.headers.get("Content-Type", "")
+    if accept == HTML:
+        assert ctype.startswith("text/html"), ctype
+    else:
+        assert ctype.startswith("application/json"), ctype
+        assert isinstance(r.json(), dict), r.text
+
+
 def set_cookies(response):
     """The Set-Cookie headers of a response, parsed: {name: {"value": .., attrs..}}."""
     out = {}

@@ -9,18 +9,12 @@ import requests
 
 import env as E
 
-from browser import API, HTML, REDIRECTS, set_cookies
+from browser import API, HTML, REDIRECTS, assert_error_response, set_cookies
 
 
 def assert_error_page(r, accept, statuses=range(400, 500)):
-    assert r.status_code in statuses, (r.status_code, r.headers, r.text[:300])
-    assert r.status_code not in REDIRECTS and "Location" not in r.headers, r.headers
-    ctype = r.headers.get("Content-Type", "")
-    if accept == HTML:
-        assert ctype.startswith("text/html"), ctype
-    else:
-        assert ctype.startswith("application/json"), ctype
-        assert isinstance(r.json(), dict)
+    assert r.status_code not in REDIRECTS, r.status_code
+    assert_error_response(r, statuses, accept)
     assert "olo_session" not in set_cookies(r) or \
         set_cookies(r)["olo_session"]["value"] == "", set_cookies(r)
 

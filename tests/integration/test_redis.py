@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import oidc_client as oc
-from browser import API, HTML, LOGIN_REDIRECTS, TIMEOUT, set_cookies
+from browser import API, HTML, LOGIN_REDIRECTS, TIMEOUT, assert_error_response, set_cookies
 
 LIFETIME = 8  # as in test_refresh.py: ID tokens live 8 s, renewal 5 s before exp
 MARGIN = 5
@@ -47,14 +47,7 @@ def grants(provider, grant_type):
 
 
 def assert_page(r, status, accept):
-    assert r.status_code == status, (r.status_code, r.headers, r.text[:300])
-    assert "Location" not in r.headers, r.headers
-    ctype = r.headers.get("Content-Type", "")
-    if accept == HTML:
-        assert ctype.startswith("text/html"), ctype
-    else:
-        assert ctype.startswith("application/json"), ctype
-        assert isinstance(r.json(), dict), r.text
+    assert_error_response(r, (status,), accept)
 
 
 def stored_sessions(redis):
