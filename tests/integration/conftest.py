@@ -161,10 +161,8 @@ def httpd_factory(workdir, provider, backend, request, _watch):
     return make
 
 
-@pytest.fixture(scope="module")
-def _shared_httpd(workdir, provider_proc, backend_proc, request):
-    h = E.Httpd(workdir / "httpd" / f"shared-{_safe(request.module.__name__)}",
-                provider=provider_proc, backend=backend_proc)
+def _shared_instance(h):
+    """Runs an instance shared by a test file; what it logs while stopping is checked too."""
     h.start()
     yield h
     first = len(h.error_lines())
@@ -172,6 +170,13 @@ def _shared_httpd(workdir, provider_proc, backend_proc, request):
     bad = E.LogExpectations().problems(h.error_lines()[first:])
     if bad:
         pytest.fail(f"{h.error_log} at stop:\n  " + "\n  ".join(bad), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def _shared_httpd(workdir, provider_proc, backend_proc, request):
+    h = E.Httpd(workdir / "httpd" / f"shared-{_safe(request.module.__name__)}",
+                provider=provider_proc, backend=backend_proc)
+    yield from _shared_instance(h)
 
 
 @pytest.fixture
@@ -229,13 +234,7 @@ def _shared_om_httpd(workdir, provider_proc, openmetadata_proc, request):
     kw = configure(openmetadata_proc, provider_proc) if configure else {}
     h = E.Httpd(workdir / "httpd" / f"shared-om-{_safe(request.module.__name__)}",
                 provider=provider_proc, backend=openmetadata_proc, **kw)
-    h.start()
-    yield h
-    first = len(h.error_lines())
-    h.stop()
-    bad = E.LogExpectations().problems(h.error_lines()[first:])
-    if bad:
-        pytest.fail(f"{h.error_log} at stop:\n  " + "\n  ".join(bad), pytrace=False)
+    yield from _shared_instance(h)
 
 
 @pytest.fixture
