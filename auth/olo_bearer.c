@@ -2,6 +2,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "olo_bearer.h"
+#include "../jwt/olo_hash.h"
 #include "../jwt/olo_jws.h"
 
 const char *olo_bearer_token(const char *authorization)
@@ -23,6 +24,14 @@ static int olo_bearer_try_others(olo_reason_t reason)
     return reason == OLO_R_KID_UNKNOWN || reason == OLO_R_NO_KEY;
 }
 
+/* Only the provider's own keys speak for its issuer: a key of another set (a bot key) that
+ * signs iss = the provider would otherwise pass as any OneLogin user. */
+static int olo_bearer_speaks_for(json_t *claims, const char *issuer)
+{
+    const char *iss = json_string_value(json_object_get(claims, "iss"));
+    return iss && !strcmp(iss, issuer);
+}
+
 static apr_status_t olo_bearer_verify_extra(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
                                             const olo_provider_t *prov,
                                             const olo_bearer_policy_t *policy, const char *token,
@@ -42,6 +51,11 @@ static apr_status_t olo_bearer_verify_extra(json_t **pclaims, olo_outcome_t *out
             out->detail = apr_psprintf(p, "bearer token (kid %s) from %s %s",
                                        jws->kid ? jws->kid : "none", uri,
                                        rv == APR_SUCCESS ? "accepted" : "claims refused");
+            if (rv == APR_SUCCESS && olo_bearer_speaks_for(jws->claims, prov->issuer)) {
+                rv = olo_outcome_set(out, APR_EGENERAL, OLO_R_ISS_MISMATCH,
+                                     apr_psprintf(p, "bearer token from %s claims the "
+                                                  "provider's issuer", uri));
+            }
             *pclaims = (rv == APR_SUCCESS) ? jws->claims : NULL;
             return rv;
         }
@@ -103,4 +117,37 @@ apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t 
     }
     *pclaims = (rv == APR_SUCCESS) ? claims : NULL;
     return rv;
+}
+
+/* One field into the digest: its length first, so no two field lists encode alike. */
+static void olo_bearer_digest_field(apr_array_header_t *text, const char *value)
+{
+    const char *field = value ? apr_psprintf(text->pool, "%" APR_SIZE_T_FMT ":%s;",
+                                             strlen(value), value) : "-;";
+    APR_ARRAY_PUSH(text, const char *) = field;
+}
+
+static void olo_bearer_digest_list(apr_array_header_t *text, const apr_array_header_t *list)
+{
+    int n = list ? list->nelts : -1;    /* unset (any) differs from an empty list */
+    APR_ARRAY_PUSH(text, const char *) = apr_psprintf(text->pool, "[%d;", n);
+    for (int i = 0; i < n; i++) {
+        olo_bearer_digest_field(text, APR_ARRAY_IDX(list, i, const char *));
+    }
+}
+
+const char *olo_bearer_policy_digest(apr_pool_t *p, const char *issuer, const char *client_id,
+                                     const olo_bearer_policy_t *policy)
+{
+    apr_array_header_t *text = apr_array_make(p, 16, sizeof(const char *));
+    olo_bearer_digest_field(text, issuer);
+    olo_bearer_digest_field(text, client_id);
+    olo_bearer_digest_list(text, policy->jwks_uris);
+    olo_bearer_digest_list(text, policy->expect.issuers);
+    olo_bearer_digest_list(text, policy->expect.audiences);
+    APR_ARRAY_PUSH(text, const char *) = apr_psprintf(p, "exp=%d;skew=%" APR_TIME_T_FMT,
+                                                      policy->expect.require_exp ? 1 : 0,
+                                                      policy->expect.skew);
+    const char *joined = apr_array_pstrcat(p, text, 0);
+    return olo_hash_sha256(p, joined, strlen(joined));
 }

@@ -30,12 +30,24 @@ const char *olo_bearer_token(const char *authorization);
 /**
  * Verifies token: first with the issuer's keys and the login rules without a nonce (iss, aud
  * and azp for this client, exp, iat), then, when those keys do not hold its kid, with each
- * extra key set and the policy. Whatever the clock skew allows elsewhere, a token past its exp
+ * extra key set and the policy; a token of an extra set that claims the provider's issuer is
+ * refused (OLO_R_ISS_MISMATCH). Whatever the clock skew allows elsewhere, a token past its exp
  * is refused (the backend checks exp without leeway). *pclaims (owned by p) on success.
  */
 apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
                                const olo_provider_t *prov, const olo_client_t *client,
                                const olo_bearer_policy_t *policy, const char *token,
                                apr_time_t now);
+
+/**
+ * A digest (base64url SHA-256) of everything a verdict on a token depends on: the provider's
+ * issuer and the client id (for the provider's own tokens), the extra key sets, the issuers
+ * and audiences they must name, RequireExp and the clock skew. A cached verdict is keyed and
+ * sealed under it, so a token accepted under one policy is judged again under another.
+ * Policies that differ in any field, or in how a list splits into values, differ here; an
+ * unset list (any) differs from an empty one. NULL when hashing fails.
+ */
+const char *olo_bearer_policy_digest(apr_pool_t *p, const char *issuer, const char *client_id,
+                                     const olo_bearer_policy_t *policy);
 
 #endif

@@ -230,3 +230,10 @@ const char *olo_config_parse_seconds(int *pvalue, apr_pool_t *p, const char *val
     *pvalue = (int)n;
     return NULL;
 }
+
+const char *olo_config_key_purpose(apr_pool_t *p, const char *purpose, const char *issuer,
+                                   const char *client_id)
+{
+    return apr_psprintf(p, "%s/%" APR_SIZE_T_FMT ":%s/%" APR_SIZE_T_FMT ":%s", purpose,
+                        strlen(issuer), issuer, strlen(client_id), client_id);
+}

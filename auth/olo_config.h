@@ -115,4 +115,12 @@ const char *olo_config_parse_seconds(int *pvalue, apr_pool_t *p, const char *val
 /** The path part of a redirect URI (itself when it is a path). */
 const char *olo_config_redirect_path(apr_pool_t *p, const char *redirect_uri);
 
+/**
+ * The HKDF label of one app's cookie key: purpose ("session", "state"), issuer and client id,
+ * each length-prefixed. Apps that share OneLoginSessionSecret (an inherited one, say) get
+ * different keys, so a cookie of one never opens in another.
+ */
+const char *olo_config_key_purpose(apr_pool_t *p, const char *purpose, const char *issuer,
+                                   const char *client_id);
+
 #endif

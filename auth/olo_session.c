@@ -13,6 +13,12 @@
 apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
                               const olo_session_t *session)
 {
+    return olo_session_seal_as(pvalue, p, key, OLO_SESSION_COOKIE, session);
+}
+
+apr_status_t olo_session_seal_as(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
+                                 const char *aad, const olo_session_t *session)
+{
     const char *value = NULL;
     apr_status_t rv = APR_EINVAL;
     apr_size_t len;
@@ -41,8 +47,9 @@ apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal
     if ((rv = olo_json_dump(&text, &len, p, json)) != APR_SUCCESS) {
         goto cleanup;
     }
-    /* the cookie name is the additional data: a state cookie value does not open here */
-    rv = olo_seal(&value, p, key, OLO_SESSION_COOKIE, (const unsigned char *)text, len);
+    /* the cookie name (or what else holds it) is the additional data: a state cookie value
+     * does not open here, nor a verdict as a session */
+    rv = olo_seal(&value, p, key, aad, (const unsigned char *)text, len);
 cleanup:
     *pvalue = (rv == APR_SUCCESS) ? value : NULL;
     return rv;
@@ -112,6 +119,13 @@ static apr_status_t olo_session_parse(olo_session_t **psession, apr_pool_t *p,
 apr_status_t olo_session_open(olo_session_t **psession, olo_reason_t *preason, apr_pool_t *p,
                               const olo_seal_key_t *key, const char *value, apr_time_t now)
 {
+    return olo_session_open_as(psession, preason, p, key, OLO_SESSION_COOKIE, value, now);
+}
+
+apr_status_t olo_session_open_as(olo_session_t **psession, olo_reason_t *preason, apr_pool_t *p,
+                                 const olo_seal_key_t *key, const char *aad, const char *value,
+                                 apr_time_t now)
+{
     olo_session_t *session = NULL;
     olo_reason_t reason = OLO_R_COOKIE_INVALID;
     apr_status_t rv = APR_EGENERAL;
@@ -120,7 +134,7 @@ apr_status_t olo_session_open(olo_session_t **psession, olo_reason_t *preason, a
 
     /* tampered, sealed with an old secret or for another cookie: not a session */
     if (value == NULL
-        || olo_unseal(&plain, &len, p, key, OLO_SESSION_COOKIE, value) != APR_SUCCESS
+        || olo_unseal(&plain, &len, p, key, aad, value) != APR_SUCCESS
         || olo_session_parse(&session, p, plain, len) != APR_SUCCESS) {
         goto cleanup;
     }

@@ -48,12 +48,22 @@ void olo_session_mark_printable(olo_session_t *session);
 apr_status_t olo_session_seal(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
                               const olo_session_t *session);
 
+/** olo_session_seal with other additional data than the cookie name: for what is kept
+ * elsewhere (a cached bearer verdict), so it never opens as a session cookie. */
+apr_status_t olo_session_seal_as(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
+                                 const char *aad, const olo_session_t *session);
+
 /**
  * Opens a session cookie value: OLO_R_COOKIE_INVALID when it does not decrypt or parse,
  * OLO_R_SESSION_EXPIRED when now >= expires. Strings are allocated from p.
  */
 apr_status_t olo_session_open(olo_session_t **psession, olo_reason_t *preason, apr_pool_t *p,
                               const olo_seal_key_t *key, const char *value, apr_time_t now);
+
+/** olo_session_open of a value sealed with olo_session_seal_as(aad). */
+apr_status_t olo_session_open_as(olo_session_t **psession, olo_reason_t *preason, apr_pool_t *p,
+                                 const olo_seal_key_t *key, const char *aad, const char *value,
+                                 apr_time_t now);
 
 /** True when the session saw no request for longer than idle (0: no idle limit). */
 int olo_session_is_idle(const olo_session_t *session, apr_interval_time_t idle, apr_time_t now);

@@ -68,6 +68,8 @@ static const olo_reason_entry_t olo_reason_table[OLO_R__COUNT] = {
                             "You were away for a while, so you were signed out. "
                             "Please sign in again."},
     [OLO_R_SESSION_REVOKED] = {"session-revoked", "You signed out. Please sign in again."},
+    [OLO_R_SESSION_FORGOTTEN] = {"session-forgotten",
+                                 "This site no longer knows your session. Please sign in again."},
     [OLO_R_NOT_ALLOWED] = {"not-allowed",
                            "You are signed in, but your account may not see this page. "
                            "Ask an administrator for access."},

@@ -38,6 +38,7 @@ typedef enum {
     OLO_R_LOGIN_REQUIRED,       /* no session, and the request cannot follow a login redirect */
     OLO_R_SESSION_IDLE,         /* no request for longer than OneLoginSessionIdleTimeout */
     OLO_R_SESSION_REVOKED,      /* the session was ended by a logout */
+    OLO_R_SESSION_FORGOTTEN,    /* the cache no longer holds a session nobody ended */
     OLO_R_REFRESH_FAILED,       /* the provider would not renew the ID token */
     OLO_R_NOT_ALLOWED,          /* logged in, but a Require onelogin-claim does not match */
     OLO_R__COUNT

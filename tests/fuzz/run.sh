@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$here/build
 TARGETS=${FUZZ_TARGETS:-"session_cookie state_cookie callback_query redirect_target jws jwks \
-claims discovery token bearer_header cookie_header config_value"}
+claims discovery token bearer_header cookie_header config_value cache_key"}
 CC=${FUZZ_CC:-clang}
 FUZZ_FLAGS="-max_len=65536 -timeout=5 -rss_limit_mb=1024 -detect_leaks=1 -print_final_stats=1"
 

@@ -130,6 +130,78 @@ START_TEST(garbage_bearer_refused)
 }
 END_TEST
 
+START_TEST(extra_key_token_claiming_the_providers_issuer_refused)
+{
+    /* A bot key may not speak for OneLogin, with no OneLoginBearerIssuer set (any issuer). */
+    fixture_t *f = fixture();
+    olo_fake_http_route(f->http, BOT_JWKS, 200, jwks_of(key_b));
+    ck_assert_int_eq(verify(f, bot_policy(NULL), bot_token(ISSUER), NULL), OLO_R_ISS_MISMATCH);
+    ck_assert_int_eq(verify(f, bot_policy(NULL), bot_token("open-metadata.org"), NULL), OLO_OK);
+}
+END_TEST
+
+static const char *digest(const olo_bearer_policy_t *policy)
+{
+    const char *d = olo_bearer_policy_digest(olo_test_pool, ISSUER, CLIENT, policy);
+    ck_assert_ptr_nonnull(d);
+    return d;
+}
+
+static apr_array_header_t *list_of(const char *a, const char *b)
+{
+    apr_array_header_t *list = apr_array_make(olo_test_pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(list, const char *) = a;
+    if (b) {
+        APR_ARRAY_PUSH(list, const char *) = b;
+    }
+    return list;
+}
+
+START_TEST(policy_digest_is_stable_and_changes_with_every_field)
+{
+    olo_bearer_policy_t base = *bot_policy("open-metadata.org");
+    const char *d = digest(&base);
+    ck_assert_str_eq(d, digest(bot_policy("open-metadata.org")));
+    ck_assert_uint_eq(strlen(d), 43);
+
+    olo_bearer_policy_t p = base;
+    p.jwks_uris = NULL;
+    ck_assert_str_ne(digest(&p), d);
+    p = base;
+    p.expect.issuers = NULL;
+    ck_assert_str_ne(digest(&p), d);
+    p = base;
+    p.expect.audiences = list_of("om", NULL);
+    ck_assert_str_ne(digest(&p), d);
+    p = base;
+    p.expect.require_exp = !base.expect.require_exp;
+    ck_assert_str_ne(digest(&p), d);
+    p = base;
+    p.expect.skew = base.expect.skew + 1;
+    ck_assert_str_ne(digest(&p), d);
+    ck_assert_str_ne(olo_bearer_policy_digest(olo_test_pool, ISSUER, "other-client", &base), d);
+    ck_assert_str_ne(olo_bearer_policy_digest(olo_test_pool, ISSUER "/x", CLIENT, &base), d);
+}
+END_TEST
+
+START_TEST(policy_digest_tells_how_lists_split)
+{
+    olo_bearer_policy_t a = {0}, b = {0}, c = {0};
+    a.expect.audiences = list_of("ab", "c");
+    b.expect.audiences = list_of("a", "bc");
+    c.expect.audiences = apr_array_make(olo_test_pool, 1, sizeof(const char *));
+    ck_assert_str_ne(digest(&a), digest(&b));
+    /* an empty list is not "any" */
+    olo_bearer_policy_t unset = {0};
+    ck_assert_str_ne(digest(&c), digest(&unset));
+    /* a value moved from one list into the next */
+    olo_bearer_policy_t d = {0}, e = {0};
+    d.expect.issuers = list_of("x", NULL);
+    e.expect.audiences = list_of("x", NULL);
+    ck_assert_str_ne(digest(&d), digest(&e));
+}
+END_TEST
+
 Suite *olo_suite_bearer(void)
 {
     Suite *s = suite_create("bearer");
@@ -146,6 +218,9 @@ Suite *olo_suite_bearer(void)
     tcase_add_test(tc, bot_token_without_extra_jwks_refused);
     tcase_add_test(tc, token_past_exp_refused_despite_clock_skew);
     tcase_add_test(tc, garbage_bearer_refused);
+    tcase_add_test(tc, extra_key_token_claiming_the_providers_issuer_refused);
+    tcase_add_test(tc, policy_digest_is_stable_and_changes_with_every_field);
+    tcase_add_test(tc, policy_digest_tells_how_lists_split);
     suite_add_tcase(s, tc);
     return s;
 }

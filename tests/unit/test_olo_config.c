@@ -141,6 +141,23 @@ START_TEST(dir_merge_and_defaults)
 }
 END_TEST
 
+START_TEST(key_purpose_binds_issuer_and_client)
+{
+    const char *a = olo_config_key_purpose(olo_test_pool, "session", "https://i/oidc/2", "app-a");
+    ck_assert_str_eq(a, olo_config_key_purpose(olo_test_pool, "session", "https://i/oidc/2",
+                                               "app-a"));
+    ck_assert_str_ne(a, olo_config_key_purpose(olo_test_pool, "session", "https://i/oidc/2",
+                                               "app-b"));
+    ck_assert_str_ne(a, olo_config_key_purpose(olo_test_pool, "state", "https://i/oidc/2",
+                                               "app-a"));
+    ck_assert_str_ne(a, olo_config_key_purpose(olo_test_pool, "session", "https://j/oidc/2",
+                                               "app-a"));
+    /* where issuer ends and client id starts is part of the label */
+    ck_assert_str_ne(olo_config_key_purpose(olo_test_pool, "session", "https://i/a", "b:c"),
+                     olo_config_key_purpose(olo_test_pool, "session", "https://i/a/1:b", "c"));
+}
+END_TEST
+
 Suite *olo_suite_config(void)
 {
     Suite *s = suite_create("config");
@@ -157,6 +174,7 @@ Suite *olo_suite_config(void)
     tcase_add_test(tc, seconds_within_bounds);
     tcase_add_test(tc, session_store_cookie_or_server);
     tcase_add_test(tc, dir_merge_and_defaults);
+    tcase_add_test(tc, key_purpose_binds_issuer_and_client);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -327,6 +327,27 @@ START_TEST(test_store_expiry_is_idle_bounded_by_session_end)
 }
 END_TEST
 
+START_TEST(test_verdict_sealed_as_never_opens_as_a_session_cookie)
+{
+    const olo_seal_key_t *key = key_for(SECRET, "session");
+    olo_session_t *sent = full_session();
+    olo_session_t *got = NULL;
+    olo_reason_t reason = OLO_OK;
+    const char *verdict = NULL;
+    ck_assert_int_eq(olo_session_seal_as(&verdict, olo_test_pool, key, "olo_verdict:d1", sent),
+                     APR_SUCCESS);
+    open_now(OLO_R_COOKIE_INVALID, verdict);
+    ck_assert_int_eq(olo_session_open_as(&got, &reason, olo_test_pool, key, "olo_verdict:d2",
+                                         verdict, OLO_TEST_NOW + HOUR), APR_EGENERAL);
+    ck_assert_int_eq(olo_session_open_as(&got, &reason, olo_test_pool, key, "olo_verdict:d1",
+                                         verdict, OLO_TEST_NOW + HOUR), APR_SUCCESS);
+    ck_assert_str_eq(got->user, sent->user);
+    /* ...nor a session cookie as a verdict */
+    ck_assert_int_eq(olo_session_open_as(&got, &reason, olo_test_pool, key, "olo_verdict:d1",
+                                         seal(sent), OLO_TEST_NOW + HOUR), APR_EGENERAL);
+}
+END_TEST
+
 Suite *olo_suite_session(void)
 {
     Suite *s = suite_create("session");
@@ -353,6 +374,7 @@ Suite *olo_suite_session(void)
     tcase_add_test(tc, test_handle_and_session_do_not_open_as_each_other);
     tcase_add_test(tc, test_handle_refused_when_foreign_or_malformed);
     tcase_add_test(tc, test_store_expiry_is_idle_bounded_by_session_end);
+    tcase_add_test(tc, test_verdict_sealed_as_never_opens_as_a_session_cookie);
     suite_add_tcase(s, tc);
     return s;
 }
