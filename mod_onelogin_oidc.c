@@ -21,6 +21,7 @@
 #include <apr_strings.h>
 
 #include "mod_onelogin_oidc.h"
+#include "auth/olo_header.h"
 #include "auth/olo_page.h"
 #include "auth/olo_url.h"
 #include "jwt/olo_claims.h"
@@ -300,12 +301,14 @@ static int olo_vhost_uses_authtype(server_rec *s)
     return 0;
 }
 
-/* The key for purpose, opening values of the previous secret too while one is configured. */
+/* The key for purpose in this app (issuer and client id), opening values of the previous
+ * secret too while one is configured. */
 static apr_status_t olo_server_keys(olo_seal_key_t **pkey, apr_pool_t *p,
-                                    const olo_server_conf_t *conf, const char *purpose)
+                                    const olo_server_conf_t *conf, const char *name)
 {
     olo_seal_key_t *older = NULL;
     const char *prev = conf->session_secret_previous;
+    const char *purpose = olo_config_key_purpose(p, name, conf->issuer, conf->client_id);
     apr_status_t rv = olo_seal_key_derive(pkey, p, conf->session_secret,
                                           strlen(conf->session_secret), purpose);
     if (rv == APR_SUCCESS && prev) {
@@ -347,7 +350,8 @@ static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_r
     rt->http.baton = &rt->http_opts;
     rt->redirect_path = olo_config_redirect_path(p, conf->redirect_uri);
     conf->runtime = rt;
-    return olo_socache_get(&rt->socache, p, ptemp, s, conf->cache);
+    return olo_socache_get(&rt->socache, p, ptemp, s, conf->cache,
+                           conf->session_store == OLO_STORE_SERVER);
 }
 
 /* Runs before `apachectl -t` reports "Syntax OK", so an incomplete setup fails the test. */
@@ -399,9 +403,13 @@ static int olo_check_user_id(request_rec *r)
     if (!type || strcasecmp(type, OLO_AUTH_TYPE)) {
         return DECLINED;
     }
-    /* Subrequests and internal redirects inherit the identity of the request they serve. */
+    /* Subrequests and internal redirects inherit the session of the request they serve. Any
+     * other identity (`pass`'s empty user, another module's user, a bearer token judged under
+     * the first location's policy) is authenticated again by the new location. */
     request_rec *initial = r->main ? r->main : r->prev;
-    if (initial && initial->user) {
+    const olo_session_t *inherited =
+        initial ? ap_get_module_config(initial->request_config, &onelogin_oidc_module) : NULL;
+    if (inherited && strcmp(inherited->id, OLO_BEARER_ID) && initial->user && *initial->user) {
         r->user = initial->user;
         r->ap_auth_type = initial->ap_auth_type;
         /* ...and its session, which `Require onelogin-claim` reads. */
@@ -420,16 +428,11 @@ static int olo_check_user_id(request_rec *r)
     return olo_request_authenticate(olo_req_make(r, conf));
 }
 
-/* Identity headers come only from this module: a client must not be able to send its own. */
-static int olo_is_identity_header(const char *key)
-{
-    return (key[0] == 'X' || key[0] == 'x')
-           && (!strncasecmp(key, "X-OneLogin-", 11) || !strcasecmp(key, "X-Auth-Params-Email"));
-}
-
 static int olo_post_read_request(request_rec *r)
 {
-    if (!olo_sconf(r->server)->runtime) {
+    /* An internal redirect runs this hook again on the same headers: the client's were
+     * removed when the request came in, and what is there now the module set. */
+    if (!olo_sconf(r->server)->runtime || r->prev) {
         return DECLINED;
     }
     /* Every request passes here: a look at each header name, no allocation unless a client
@@ -437,7 +440,8 @@ static int olo_post_read_request(request_rec *r)
     const apr_array_header_t *headers = apr_table_elts(r->headers_in);
     for (int i = 0; i < headers->nelts; i++) {
         const char *key = APR_ARRAY_IDX(headers, i, apr_table_entry_t).key;
-        if (key && olo_is_identity_header(key)) {
+        /* Identity headers come only from this module, in whatever spelling. */
+        if (key && olo_header_is_reserved(key)) {
             apr_table_unset(r->headers_in, key);
             headers = apr_table_elts(r->headers_in);
             i = -1;

@@ -20,6 +20,8 @@
 #include "mod_onelogin_oidc_cache.h"
 
 #define OLO_AUTH_TYPE "OneLogin"
+/* The id of an identity that a client's bearer token gave, not a session. */
+#define OLO_BEARER_ID "bearer"
 
 extern module AP_MODULE_DECLARE_DATA onelogin_oidc_module;
 
@@ -55,8 +57,12 @@ typedef struct olo_req_t {
 olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf);
 /** Keeps the session: sealed in the cookie, or in the cache with a handle cookie. */
 apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session);
-/** Ends the session in the browser, and in the cache for the server store (session may be
- * NULL: the cookie only). */
+/** Keeps a new session: its allow-list entry in the cache (cookie store), then as
+ * olo_session_save. APR_ENOSPC when it does not fit in cookies, another error when the cache
+ * failed. */
+apr_status_t olo_session_begin(olo_req_t *req, const olo_session_t *session);
+/** Ends the session in the browser and in the cache, so no copy of its cookie counts again
+ * (session may be NULL: the cookie only). */
 void olo_session_drop(olo_req_t *req, const olo_session_t *session);
 /** Authenticates the request: OK with r->user set, OK for `pass`, or DONE with a response. */
 int olo_request_authenticate(olo_req_t *req);

@@ -4,6 +4,7 @@
  * created during the configuration check, initialised once in the parent, and shared by all
  * children; non-MT-safe providers (shmcb) are used under one global mutex.
  */
+#include <dlfcn.h>
 #include <string.h>
 
 #include <httpd.h>
@@ -22,16 +23,38 @@ APLOG_USE_MODULE(onelogin_oidc);
 
 #define OLO_MUTEX_TYPE "onelogin-oidc-cache"
 #define OLO_CACHE_NAME "onelogin_oidc"
-#define OLO_CACHE_MAX_VALUE (64 * 1024)   /* discovery and JWKS documents are a few KiB */
 #define OLO_CLAIM_SETTLE_MS 50              /* far longer than two nodes' writes can be apart */
+#define OLO_KEPT_KEY "onelogin_oidc:kept:" /* process pool: what outlives a reload */
+
+/* shmcb segment sizes (bytes; shmcb takes less than 64 MiB per segment). The sessions part
+ * is the operator's SIZE; the other two are the module's own (docs/configuration.md). */
+#define OLO_SHMCB_SESSIONS_SIZE (32 * 1024 * 1024)
+#define OLO_SHMCB_SHARED_SIZE (8 * 1024 * 1024)
+#define OLO_SHMCB_STATES_SIZE (2 * 1024 * 1024)
+/* shmcb sizes its index from avg_id_len + avg_obj_size alone, and each entry also costs a
+ * 24-byte index record: hinting the record in avg_obj_size balances index and data areas. */
+#define OLO_SHMCB_INDEX_RECORD 24
+#define OLO_SERVER_SESSION_BYTES 2600       /* a sealed server-store session (measured) */
+
+/* One provider instance; for shmcb one per part, kept across reloads in the process pool. */
+typedef struct olo_socache_part_t {
+    ap_socache_instance_t *instance;
+    int initialised;
+} olo_socache_part_t;
 
 struct olo_socache_t {
     const char *spec;
-    const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
+    const char *name;                   /* the provider's name */
+    const ap_socache_provider_t *provider;  /* looked up again each cycle: DSOs reload */
+    olo_socache_part_t *parts[OLO_CACHE_PART__COUNT];   /* the same one when not split */
+    int kept;                           /* shmcb: parts live in the process pool */
+    int server_store;                   /* a server keeps whole sessions here (hints) */
     server_rec *s;
     volatile apr_time_t alive_until;    /* per child: a network cache answered a write lately */
 };
+
+static const char *const olo_part_names[OLO_CACHE_PART__COUNT] = {"shared", "sessions",
+                                                                  "states"};
 
 /* shmcb and dbm live on this machine and need our mutex; redis and memcache are across the
  * network, where "not found" can also mean "no server reachable". */
@@ -62,8 +85,88 @@ void olo_socache_reset(apr_pool_t *pconf)
     olo_socaches = apr_hash_make(pconf);
 }
 
+/* shmcb's "PATH(SIZE)" for one part: the operator's PATH and SIZE for the sessions, the
+ * module's sizes beside PATH for the others. The path serves only where anonymous shared
+ * memory does not exist. */
+static const char *olo_shmcb_part_args(apr_pool_t *p, const char *args, olo_cache_part_t part)
+{
+    static const apr_size_t sizes[OLO_CACHE_PART__COUNT] = {
+        OLO_SHMCB_SHARED_SIZE, OLO_SHMCB_SESSIONS_SIZE, OLO_SHMCB_STATES_SIZE};
+    const char *open = args ? strrchr(args, '(') : NULL;
+    const char *path = open ? apr_pstrmemdup(p, args, open - args) : args;
+    const char *size = (open && part == OLO_CACHE_PART_SESSIONS) ? open
+                           : apr_psprintf(p, "(%" APR_SIZE_T_FMT ")", sizes[part]);
+    if (!path || !*path) {
+        path = ap_runtime_dir_relative(p, "onelogin-oidc.cache");
+    }
+    if (part != OLO_CACHE_PART_SESSIONS) {
+        path = apr_pstrcat(p, path, ".", olo_part_names[part], NULL);
+    }
+    return apr_pstrcat(p, path, size, NULL);
+}
+
+/* A shmcb part made in an earlier cycle of this process, or a new one that will be kept: a
+ * graceful restart or a restart must not forget sessions. */
+static const char *olo_socache_kept_part(olo_socache_part_t **ppart, olo_socache_t *cache,
+                                         apr_pool_t *ptemp, server_rec *s, const char *args,
+                                         olo_cache_part_t part)
+{
+    apr_pool_t *pproc = s->process->pool;
+    const char *key = apr_pstrcat(ptemp, OLO_KEPT_KEY, cache->spec, "#", olo_part_names[part],
+                                  NULL);
+    void *found = NULL;
+    apr_pool_userdata_get(&found, key, pproc);
+    if (found) {
+        *ppart = found;
+        return NULL;
+    }
+    olo_socache_part_t *kept = apr_pcalloc(pproc, sizeof(*kept));
+    const char *err = cache->provider->create(&kept->instance,
+                                              olo_shmcb_part_args(pproc, args, part), ptemp,
+                                              pproc);
+    if (!err) {
+        apr_pool_userdata_set(kept, apr_pstrdup(pproc, key), apr_pool_cleanup_null, pproc);
+        *ppart = kept;
+    }
+    return err;
+}
+
+/* A kept segment's pool cleanup is code of the provider's module, which httpd unloads and
+ * loads again at each reload: keep that module mapped for the life of the process, or the
+ * cleanup at exit jumps into unmapped memory. */
+static int olo_socache_pin(const ap_socache_provider_t *provider)
+{
+    Dl_info info;
+    return dladdr((void *)provider->create, &info) && info.dli_fname
+           && dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE) != NULL;
+}
+
+static const char *olo_socache_make(olo_socache_t *cache, apr_pool_t *pconf, apr_pool_t *ptemp,
+                                    server_rec *s, const char *args)
+{
+    const char *err = NULL;
+    if (cache->kept && !olo_socache_pin(cache->provider)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, OLO_LOGNO(00008)
+                     "OneLoginCache %s: cannot keep the provider's module loaded (%s): the "
+                     "cache starts empty at every reload", cache->spec, dlerror());
+        cache->kept = 0;
+    }
+    if (!cache->kept) {
+        olo_socache_part_t *one = apr_pcalloc(pconf, sizeof(*one));
+        err = cache->provider->create(&one->instance, args, ptemp, pconf);
+        for (int i = 0; i < OLO_CACHE_PART__COUNT; i++) {
+            cache->parts[i] = one;
+        }
+        return err;
+    }
+    for (int i = 0; i < OLO_CACHE_PART__COUNT && !err; i++) {
+        err = olo_socache_kept_part(&cache->parts[i], cache, ptemp, s, args, i);
+    }
+    return err;
+}
+
 const char *olo_socache_get(olo_socache_t **psocache, apr_pool_t *pconf, apr_pool_t *ptemp,
-                            server_rec *s, const char *spec)
+                            server_rec *s, const char *spec, int server_store)
 {
     olo_socache_t *cache = apr_hash_get(olo_socaches, spec, APR_HASH_KEY_STRING);
     const char *args = NULL;
@@ -74,11 +177,16 @@ const char *olo_socache_get(olo_socache_t **psocache, apr_pool_t *pconf, apr_poo
         cache->s = s;
         err = olo_socache_lookup(&cache->provider, &args, pconf, spec);
         if (!err) {
-            err = cache->provider->create(&cache->instance, args, ptemp, pconf);
+            cache->name = apr_pstrmemdup(pconf, spec, strcspn(spec, ":"));
+            cache->kept = !strcmp(cache->name, "shmcb");
+            err = olo_socache_make(cache, pconf, ptemp, s, args);
         }
         if (!err) {
             apr_hash_set(olo_socaches, spec, APR_HASH_KEY_STRING, cache);
         }
+    }
+    if (!err) {
+        cache->server_store |= server_store;
     }
     *psocache = err ? NULL : cache;
     return err ? apr_psprintf(pconf, "OneLoginCache %s: %s", spec, err) : NULL;
@@ -87,7 +195,7 @@ const char *olo_socache_get(olo_socache_t **psocache, apr_pool_t *pconf, apr_poo
 static apr_status_t olo_socache_destroy(void *data)
 {
     olo_socache_t *cache = data;
-    cache->provider->destroy(cache->instance, cache->s);
+    cache->provider->destroy(cache->parts[0]->instance, cache->s);
     return APR_SUCCESS;
 }
 
@@ -97,25 +205,96 @@ int olo_socache_pre_config(apr_pool_t *pconf)
                ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* What shmcb should expect of a part's entries: id and value lengths as written. */
+static struct ap_socache_hints olo_socache_hints(const olo_socache_t *cache,
+                                                 olo_cache_part_t part)
+{
+    unsigned int value = 1024;  /* shared: verdicts, renewal results, provider documents */
+    if (part == OLO_CACHE_PART_SESSIONS) {
+        value = cache->server_store ? OLO_SERVER_SESSION_BYTES : 1;
+    }
+    else if (part == OLO_CACHE_PART_STATES) {
+        value = 16;
+    }
+    struct ap_socache_hints hints = {OLO_CACHE_HASH_BYTES + 2, value + OLO_SHMCB_INDEX_RECORD,
+                                     300};
+    return hints;
+}
+
+static const char *olo_socache_namespace(apr_pool_t *p, olo_cache_part_t part)
+{
+    return part == OLO_CACHE_PART_SESSIONS
+               ? OLO_CACHE_NAME : apr_pstrcat(p, OLO_CACHE_NAME "_", olo_part_names[part], NULL);
+}
+
+static apr_status_t olo_socache_init(olo_socache_t *cache, apr_pool_t *pconf, server_rec *s)
+{
+    apr_pool_t *pool = cache->kept ? s->process->pool : pconf;
+    for (int i = 0; i < OLO_CACHE_PART__COUNT; i++) {
+        olo_socache_part_t *part = cache->parts[i];
+        if (part->initialised) {
+            continue;
+        }
+        struct ap_socache_hints hints = olo_socache_hints(cache, cache->kept ? i
+                                                                 : OLO_CACHE_PART_SESSIONS);
+        apr_status_t rv = cache->provider->init(part->instance, olo_socache_namespace(pool, i),
+                                                &hints, s, pool);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        part->initialised = 1;
+    }
+    if (!cache->kept) {
+        apr_pool_cleanup_register(pconf, cache, olo_socache_destroy, apr_pool_cleanup_null);
+    }
+    return APR_SUCCESS;
+}
+
+/* The mutex lives as long as the kept segments: children of the old generation still use them
+ * during a graceful restart, and must exclude the new ones. */
+static apr_status_t olo_socache_mutex(server_rec *s)
+{
+    apr_pool_t *pproc = s->process->pool;
+    void *found = NULL;
+    apr_pool_userdata_get(&found, OLO_KEPT_KEY "mutex", pproc);
+    if (found) {
+        olo_mutex = found;
+        return APR_SUCCESS;
+    }
+    apr_status_t rv = ap_global_mutex_create(&olo_mutex, NULL, OLO_MUTEX_TYPE, NULL, s, pproc,
+                                             0);
+    if (rv == APR_SUCCESS) {
+        /* the key must outlive this module's code, which a reload unloads */
+        apr_pool_userdata_set(olo_mutex, apr_pstrdup(pproc, OLO_KEPT_KEY "mutex"),
+                              apr_pool_cleanup_null, pproc);
+    }
+    return rv;
+}
+
 int olo_socache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
-    struct ap_socache_hints hints = {64, 2048, 300};
     int need_mutex = 0;
+    olo_mutex = NULL;
     for (apr_hash_index_t *hi = apr_hash_first(ptemp, olo_socaches); hi; hi = apr_hash_next(hi)) {
         olo_socache_t *cache = apr_hash_this_val(hi);
-        apr_status_t rv = cache->provider->init(cache->instance, OLO_CACHE_NAME, &hints, s, pconf);
+        int fresh = !cache->parts[OLO_CACHE_PART_SESSIONS]->initialised;
+        apr_status_t rv = olo_socache_init(cache, pconf, s);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, OLO_LOGNO(00003)
                          "OneLoginCache %s: the cache could not be initialised", cache->spec);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        apr_pool_cleanup_register(pconf, cache, olo_socache_destroy, apr_pool_cleanup_null);
+        if (fresh && cache->kept) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, OLO_LOGNO(00007)
+                         "OneLoginCache %s: sessions live in this host's memory; they survive "
+                         "graceful restarts and restarts, not a stop (then everyone signs in "
+                         "again). To keep them past a stop, or share them between nodes, use "
+                         "OneLoginCache redis or memcache (docs/configuration.md)", cache->spec);
+        }
         need_mutex |= (cache->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE);
     }
-    olo_mutex = NULL;
     if (need_mutex) {
-        apr_status_t rv = ap_global_mutex_create(&olo_mutex, NULL, OLO_MUTEX_TYPE, NULL, s,
-                                                 pconf, 0);
+        apr_status_t rv = olo_socache_mutex(s);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, OLO_LOGNO(00004)
                          "could not create the cache mutex");
@@ -160,25 +339,45 @@ static apr_status_t olo_socache_noted(olo_socache_t *cache, apr_status_t rv)
     return rv;
 }
 
+/* The provider instance and id for a key: never the key itself (auth/olo_cache.h). */
+typedef struct olo_socache_at_t {
+    ap_socache_instance_t *instance;
+    unsigned char id[OLO_CACHE_ID_MAX];
+    unsigned int id_len;
+} olo_socache_at_t;
+
+static apr_status_t olo_socache_at(olo_socache_at_t *at, const olo_socache_t *cache,
+                                   const char *key)
+{
+    at->instance = cache->parts[olo_cache_part(key)]->instance;
+    at->id_len = (unsigned int)olo_cache_id(at->id, key);
+    return at->id_len ? APR_SUCCESS : APR_EINVAL;
+}
+
 static apr_status_t olo_socache_store_locked(olo_socache_baton_t *b, apr_pool_t *p,
                                              const char *key, const char *value,
                                              apr_size_t len, apr_time_t expiry)
 {
-    return olo_socache_noted(b->socache,
-                             b->socache->provider->store(b->socache->instance, b->s,
-                                                         (const unsigned char *)key, strlen(key),
-                                                         expiry, (unsigned char *)value, len, p));
+    olo_socache_at_t at;
+    apr_status_t rv = olo_socache_at(&at, b->socache, key);
+    if (rv == APR_SUCCESS) {
+        rv = b->socache->provider->store(at.instance, b->s, at.id, at.id_len, expiry,
+                                         (unsigned char *)value, (unsigned int)len, p);
+    }
+    return olo_socache_noted(b->socache, rv);
 }
 
 static apr_status_t olo_socache_retrieve_locked(olo_socache_baton_t *b, apr_pool_t *p,
                                                 const char *key, char **pvalue, apr_size_t *plen)
 {
-    unsigned int len = OLO_CACHE_MAX_VALUE;
+    olo_socache_at_t at;
+    unsigned int len = (unsigned int)olo_cache_value_max(key);
     unsigned char *buf = apr_palloc(p, len + 1);
-    apr_status_t rv = olo_socache_noted(
-        b->socache, b->socache->provider->retrieve(b->socache->instance, b->s,
-                                                   (const unsigned char *)key, strlen(key), buf,
-                                                   &len, p));
+    apr_status_t rv = olo_socache_at(&at, b->socache, key);
+    if (rv == APR_SUCCESS) {
+        rv = b->socache->provider->retrieve(at.instance, b->s, at.id, at.id_len, buf, &len, p);
+    }
+    rv = olo_socache_noted(b->socache, rv);
     if (rv == APR_SUCCESS) {
         buf[len] = '\0';
         *pvalue = (char *)buf;
@@ -206,7 +405,7 @@ static apr_status_t olo_socache_absent(olo_socache_baton_t *b, apr_pool_t *p)
     if (!olo_socache_is_network(cache) || now < cache->alive_until) {
         return APR_NOTFOUND;
     }
-    apr_status_t rv = olo_socache_store_locked(b, p, "alive", "1", 1,
+    apr_status_t rv = olo_socache_store_locked(b, p, "alive:probe", "1", 1,
                                                now + apr_time_from_sec(3600));
     if (rv != APR_SUCCESS) {
         return APR_EGENERAL;
@@ -266,10 +465,13 @@ static apr_status_t olo_socache_claim(void *baton, apr_pool_t *p, const char *ke
 static apr_status_t olo_socache_remove(void *baton, apr_pool_t *p, const char *key)
 {
     olo_socache_baton_t *b = baton;
+    olo_socache_at_t at;
+    apr_status_t rv = olo_socache_at(&at, b->socache, key);
     olo_socache_lock();
-    apr_status_t rv = olo_socache_noted(
-        b->socache, b->socache->provider->remove(b->socache->instance, b->s,
-                                                 (const unsigned char *)key, strlen(key), p));
+    if (rv == APR_SUCCESS) {
+        rv = b->socache->provider->remove(at.instance, b->s, at.id, at.id_len, p);
+    }
+    rv = olo_socache_noted(b->socache, rv);
     olo_socache_unlock();
     return rv;
 }

@@ -10,7 +10,7 @@
 /* Our own log id range (docs/log-ids.md), in the shape of httpd's APLOGNO. */
 #define OLO_LOGNO(n) "OLO" #n ": "
 
-/** One socache instance per distinct OneLoginCache value, shared by the servers naming it. */
+/** The socache instances of one distinct OneLoginCache value, shared by the servers naming it. */
 typedef struct olo_socache_t olo_socache_t;
 
 /** What olo_cache_t calls carry: the instance and the server for the provider's logging. */
@@ -29,9 +29,14 @@ const char *olo_socache_lookup(const ap_socache_provider_t **pprovider, const ch
 /** Forgets the instances of the previous configuration cycle (from check_config). */
 void olo_socache_reset(apr_pool_t *pconf);
 
-/** The instance for spec, created on first use in this cycle. NULL or a message. */
+/**
+ * The instance for spec, created on first use in this cycle. shmcb is split into parts
+ * (auth/olo_cache.h) kept in the process pool, so a graceful restart or a restart keeps what
+ * they hold; server_store says a server keeps whole sessions there (for shmcb's sizing).
+ * NULL or a message.
+ */
 const char *olo_socache_get(olo_socache_t **psocache, apr_pool_t *pconf, apr_pool_t *ptemp,
-                            server_rec *s, const char *spec);
+                            server_rec *s, const char *spec, int server_store);
 
 /** Initialises every instance in the parent, and the mutex non-MT-safe providers need. */
 int olo_socache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);

@@ -198,11 +198,6 @@ int olo_unauthenticated(olo_req_t *req, olo_reason_t reason)
 {
     request_rec *r = req->r;
     olo_unauth_t action = olo_config_dir_unauth(req->dconf);
-    if (action == OLO_UNAUTH_PASS) {
-        /* Anonymous, yet past `Require valid-user`: an empty user, and no identity headers. */
-        r->user = "";
-        return OK;
-    }
     if (action == OLO_UNAUTH_REDIRECT || (action == OLO_UNAUTH_AUTO && olo_is_browser(r))) {
         int local = (r->method_number == M_GET);
         return olo_login_begin(req, local ? olo_url_local_target(r->unparsed_uri) : "/");
@@ -290,12 +285,12 @@ static int olo_callback_status(olo_reason_t reason)
     }
 }
 
-/* A verified login whose session could not be kept: the cache is down (server store), or the
- * session is too large even for chunked cookies. */
-static int olo_callback_unkept(olo_req_t *req)
+/* A verified login whose session could not be kept: the cache is down (rv: anything but
+ * APR_ENOSPC), or the session is too large even for chunked cookies. */
+static int olo_callback_unkept(olo_req_t *req, apr_status_t rv)
 {
     olo_outcome_t out = {OLO_R_CACHE_UNAVAILABLE, "the session could not be stored in the cache"};
-    if (req->conf->session_store == OLO_STORE_SERVER) {
+    if (rv != APR_ENOSPC) {
         return olo_callback_refuse(req, HTTP_SERVICE_UNAVAILABLE, &out, OLO_LOGNO(00027)
                                    "login failed: the session could not be stored");
     }
@@ -330,8 +325,9 @@ int olo_handle_callback(olo_req_t *req)
         return olo_callback_refuse(req, olo_callback_status(out.reason), &out, OLO_LOGNO(00026)
                                    "login failed");
     }
-    if (olo_session_save(req, session) != APR_SUCCESS) {
-        return olo_callback_unkept(req);
+    apr_status_t kept = olo_session_begin(req, session);
+    if (kept != APR_SUCCESS) {
+        return olo_callback_unkept(req, kept);
     }
     olo_stats_count(OLO_STAT_LOGINS_COMPLETED);
     olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00028) "login completed for %s",
@@ -354,16 +350,17 @@ int olo_callback_is_ours(olo_req_t *req)
  * Logout
  */
 
-/* The session dies in the shared cache too, so a copy of its cookie is worth nothing. */
-static void olo_logout_revoke(olo_req_t *req, const olo_session_t *session)
+/* Dropping the session's cache entry ended it; this record only lets a later copy of its
+ * cookie be told apart from a session the cache forgot (logs and counters). */
+static void olo_logout_record(olo_req_t *req, const olo_session_t *session)
 {
     request_rec *r = req->r;
     const char *key = apr_pstrcat(r->pool, "rv:", session->id, NULL);
     apr_status_t rv = req->cache.store(req->cache.baton, r->pool, key, "1", 1, session->expires);
     if (rv != APR_SUCCESS) {
-        olo_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00040)
-                       "logout: could not record the session as ended in the cache; a copy of "
-                       "its cookie stays valid until it expires");
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, OLO_LOGNO(00040)
+                       "logout: could not record the logout in the cache (the session is "
+                       "ended all the same)");
     }
 }
 
@@ -390,7 +387,7 @@ int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
     olo_outcome_t out = {OLO_OK, NULL};
     olo_session_drop(req, session);
     if (session && req->conf->session_store == OLO_STORE_COOKIE) {
-        olo_logout_revoke(req, session);
+        olo_logout_record(req, session);
     }
     olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",
                    session ? session->user : "(no session)");

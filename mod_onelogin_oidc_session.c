@@ -9,6 +9,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "mod_onelogin_oidc.h"
@@ -51,13 +52,55 @@ static const char *olo_key(request_rec *r, const char *prefix, const char *id)
  * The session cookie
  */
 
-/* Whether a logout elsewhere ended this cookie-store session: APR_NOTFOUND when not. */
-static apr_status_t olo_session_check_revoked(olo_req_t *req, const olo_session_t *session)
+/* Whether a logout recorded the end of this session: a missing allow-list entry is then a
+ * logout, not a cache that forgot (for the log and the counters only). */
+static int olo_session_was_logged_out(olo_req_t *req, const olo_session_t *session)
 {
     char *value = NULL;
     apr_size_t len = 0;
     return req->cache.retrieve(req->cache.baton, req->r->pool,
-                               olo_key(req->r, "rv:", session->id), &value, &len);
+                               olo_key(req->r, "rv:", session->id), &value, &len)
+           == APR_SUCCESS;
+}
+
+/* A cache that forgets live sessions is too small (or was emptied by a stop): say so, at most
+ * once a minute per child, and count every one. */
+static void olo_session_forgotten(olo_req_t *req, const olo_session_t *session)
+{
+    static volatile apr_uint32_t warned_at;
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t last = apr_atomic_read32(&warned_at);
+    int level = APLOG_INFO;
+    if (now - last >= 60 && apr_atomic_cas32(&warned_at, now, last) == last) {
+        level = APLOG_WARNING;
+    }
+    olo_log_rerror(APLOG_MARK, level, 0, req->r, OLO_LOGNO(00052)
+                   "the session of %s is no longer in the cache, and no logout ended it: the "
+                   "cache forgot it (OneLoginCache too small for the sessions it holds, or "
+                   "emptied by a stop); the user signs in again", session->user);
+}
+
+/* Cookie store: the session counts while its entry (sl:) is in the cache, an allow-list. A
+ * logout deletes the entry, so no copy of the cookie comes back, whatever the cache forgets
+ * later: an entry the cache loses ends the session too, which fails closed. */
+static apr_status_t olo_session_check_live(olo_req_t *req, const olo_session_t *session,
+                                           olo_reason_t *preason)
+{
+    char *value = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv = req->cache.retrieve(req->cache.baton, req->r->pool,
+                                          olo_key(req->r, "sl:", session->id), &value, &len);
+    if (rv == APR_NOTFOUND && olo_session_was_logged_out(req, session)) {
+        *preason = OLO_R_SESSION_REVOKED;
+    }
+    else if (rv == APR_NOTFOUND) {
+        *preason = OLO_R_SESSION_FORGOTTEN;
+        olo_session_forgotten(req, session);
+    }
+    else if (rv != APR_SUCCESS) {
+        *preason = OLO_R_CACHE_UNAVAILABLE;
+    }
+    return rv;
 }
 
 /* The session sealed in the cookie itself (OneLoginSessionStore cookie). */
@@ -69,12 +112,7 @@ static olo_session_t *olo_session_from_cookie(olo_req_t *req, const char *value,
                               req->rt->memo, value, apr_time_now()) != APR_SUCCESS) {
         return NULL;
     }
-    apr_status_t rv = olo_session_check_revoked(req, session);
-    if (rv == APR_NOTFOUND) {
-        return session;
-    }
-    *preason = rv == APR_SUCCESS ? OLO_R_SESSION_REVOKED : OLO_R_CACHE_UNAVAILABLE;
-    return NULL;
+    return olo_session_check_live(req, session, preason) == APR_SUCCESS ? session : NULL;
 }
 
 /* The session the cookie's handle names in the cache (OneLoginSessionStore server). A logout
@@ -198,18 +236,45 @@ apr_status_t olo_session_save(olo_req_t *req, const olo_session_t *session)
     return rv == APR_SUCCESS ? olo_session_keep_sealed(req, session, sealed) : rv;
 }
 
+apr_status_t olo_session_begin(olo_req_t *req, const olo_session_t *session)
+{
+    request_rec *r = req->r;
+    if (req->conf->session_store == OLO_STORE_COOKIE) {
+        apr_status_t rv = req->cache.store(req->cache.baton, r->pool,
+                                           olo_key(r, "sl:", session->id), "1", 1,
+                                           session->expires);
+        if (rv != APR_SUCCESS) {
+            olo_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00053)
+                           "could not record the new session of %s in the cache",
+                           session->user);
+            return APR_EGENERAL;
+        }
+    }
+    return olo_session_save(req, session);
+}
+
+/* What a session is in the cache: its allow-list entry, or the stored session itself. */
+static const char *olo_session_cache_key(olo_req_t *req, const olo_session_t *session)
+{
+    return req->conf->session_store == OLO_STORE_SERVER
+               ? olo_session_store_key(req->r->pool, session->id)
+               : olo_key(req->r, "sl:", session->id);
+}
+
 void olo_session_drop(olo_req_t *req, const olo_session_t *session)
 {
     request_rec *r = req->r;
     olo_set_session_cookie(req, NULL);
-    if (!session || req->conf->session_store != OLO_STORE_SERVER) {
+    if (!session) {
         return;
     }
     apr_status_t rv = req->cache.remove(req->cache.baton, r->pool,
-                                        olo_session_store_key(r->pool, session->id));
+                                        olo_session_cache_key(req, session));
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
         olo_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OLO_LOGNO(00050)
-                       "could not delete the session of %s from the cache", session->user);
+                       "could not delete the session of %s from the cache: a copy of its "
+                       "cookie stays valid until the cache is back and forgets it, or it "
+                       "expires", session->user);
     }
 }
 
@@ -366,16 +431,15 @@ static apr_time_t olo_verdict_expiry(const olo_session_t *identity, apr_time_t n
                ? identity->token_expires : limit;
 }
 
-static olo_session_t *olo_bearer_verified(olo_req_t *req, const char *token,
-                                          olo_outcome_t *out)
+static olo_session_t *olo_bearer_verified(olo_req_t *req, const olo_bearer_policy_t *policy,
+                                          const char *token, olo_outcome_t *out)
 {
     request_rec *r = req->r;
     apr_time_t now = apr_time_now();
-    olo_bearer_policy_t policy = olo_bearer_policy(req);
     olo_tokens_t none = {0};
     json_t *claims = NULL;
     olo_req_prepare_flow(req);
-    if (olo_bearer_verify(&claims, out, r->pool, &req->prov, &req->client, &policy, token, now)
+    if (olo_bearer_verify(&claims, out, r->pool, &req->prov, &req->client, policy, token, now)
         != APR_SUCCESS) {
         return NULL;
     }
@@ -383,31 +447,41 @@ static olo_session_t *olo_bearer_verified(olo_req_t *req, const char *token,
     if (olo_login_identity(identity, out, r->pool, claims, &req->client, &none) != APR_SUCCESS) {
         return NULL;
     }
-    identity->id = "bearer";
+    identity->id = OLO_BEARER_ID;
     identity->created = identity->last_seen = now;
     identity->expires = olo_verdict_expiry(identity, now);
     return identity;
 }
 
-/* The identity in a client's bearer token, verdicts cached per token (by hash) so a web app's
- * many API calls cost one signature check. NULL with out->reason when it does not verify. */
+/* The identity in a client's bearer token. Verdicts are cached so a web app's many API calls
+ * cost one signature check, each keyed and sealed under the policy it was reached under (a
+ * digest of issuer, client id and this location's bearer rules): a token judged here is
+ * judged again wherever the rules differ. NULL with out->reason when it does not verify. */
 static olo_session_t *olo_bearer_identity(olo_req_t *req, const char *token,
                                           olo_outcome_t *out)
 {
     request_rec *r = req->r;
-    const char *key = olo_key(r, "bv:", olo_hash_sha256(r->pool, token, strlen(token)));
+    olo_bearer_policy_t policy = olo_bearer_policy(req);
+    const char *digest = olo_bearer_policy_digest(r->pool, req->conf->issuer,
+                                                  req->conf->client_id, &policy);
     olo_session_t *identity = NULL;
     const char *sealed = NULL;
     char *value = NULL;
     apr_size_t len = 0;
+    if (!digest) {
+        out->reason = OLO_R_TOKEN_MALFORMED;
+        return NULL;
+    }
+    const char *key = apr_pstrcat(r->pool, "bv:", digest, ":", token, NULL);
+    const char *aad = apr_pstrcat(r->pool, "olo_verdict:", digest, NULL);
     if (req->cache.retrieve(req->cache.baton, r->pool, key, &value, &len) == APR_SUCCESS
-        && olo_session_open(&identity, &out->reason, r->pool, req->rt->session_key, value,
-                            apr_time_now()) == APR_SUCCESS) {
+        && olo_session_open_as(&identity, &out->reason, r->pool, req->rt->session_key, aad,
+                               value, apr_time_now()) == APR_SUCCESS) {
         return identity;
     }
-    identity = olo_bearer_verified(req, token, out);
-    if (identity
-        && olo_session_seal(&sealed, r->pool, req->rt->session_key, identity) == APR_SUCCESS) {
+    identity = olo_bearer_verified(req, &policy, token, out);
+    if (identity && olo_session_seal_as(&sealed, r->pool, req->rt->session_key, aad, identity)
+                        == APR_SUCCESS) {
         req->cache.store(req->cache.baton, r->pool, key, sealed, strlen(sealed),
                          identity->expires);
     }
@@ -418,29 +492,32 @@ static olo_session_t *olo_bearer_identity(olo_req_t *req, const char *token,
  * Identity to the backend
  */
 
-/* The backend sees the client's own token when it verifies, else the session's ID token: a
- * forged token never reaches it. */
+/* A client's own Authorization never reaches the backend beside a session: the session's ID
+ * token takes its place, or nothing does. (A verified token of the client's is the identity
+ * of its request instead: olo_with_bearer.) */
 static void olo_forward_token(olo_req_t *req, const olo_session_t *session)
 {
     request_rec *r = req->r;
-    const char *client_token = olo_bearer_token(apr_table_get(r->headers_in, "Authorization"));
-    olo_outcome_t out = {OLO_OK, NULL};
-    if (client_token && olo_bearer_identity(req, client_token, &out)) {
-        olo_stats_count(OLO_STAT_BEARER_ACCEPTED);
-        return;
-    }
-    if (client_token) {
-        olo_stats_count_reason(OLO_STAT_BEARER_REFUSED, out.reason);
-        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00045)
-                       "client's own bearer token does not verify (%s); replaced by the session's",
-                       olo_reason_name(out.reason));
-    }
-    if (session->id_token) {
+    if (olo_config_dir_forward_id_token(req->dconf) && session->id_token) {
         apr_table_setn(r->headers_in, "Authorization",
                        apr_pstrcat(r->pool, "Bearer ", session->id_token, NULL));
     }
     else {
         apr_table_unset(r->headers_in, "Authorization");
+    }
+}
+
+/* The backend's Cookie header without the module's own cookies. */
+static void olo_cookies_for_backend(olo_req_t *req)
+{
+    if (!req->cookies) {
+        return;
+    }
+    if (req->cookies_rest) {
+        apr_table_setn(req->r->headers_in, "Cookie", req->cookies_rest);
+    }
+    else {
+        apr_table_unset(req->r->headers_in, "Cookie");
     }
 }
 
@@ -468,14 +545,7 @@ static void olo_identity_set(olo_req_t *req, const olo_session_t *session)
             apr_table_setn(r->subprocess_env, fields[i].env, fields[i].value);
         }
     }
-    if (req->cookies) {
-        if (req->cookies_rest) {
-            apr_table_setn(r->headers_in, "Cookie", req->cookies_rest);
-        }
-        else {
-            apr_table_unset(r->headers_in, "Cookie");
-        }
-    }
+    olo_cookies_for_backend(req);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -487,8 +557,8 @@ static int olo_path_is(const request_rec *r, const char *path)
     return r->parsed_uri.path && !strcmp(r->parsed_uri.path, path);
 }
 
-/* A request with a session: the module's own paths, else the backend with the identity. */
-static int olo_with_session(olo_req_t *req, olo_session_t *session, olo_reason_t *preason)
+/* The module's own paths for a browser with a session; DECLINED for the others. */
+static int olo_session_paths(olo_req_t *req, const olo_session_t *session)
 {
     request_rec *r = req->r;
     /* The callback and /signin are shared with the backend's own login (OpenMetadata's web
@@ -501,58 +571,65 @@ static int olo_with_session(olo_req_t *req, olo_session_t *session, olo_reason_t
         olo_req_prepare_flow(req);
         return olo_handle_logout(req, session);
     }
+    return DECLINED;
+}
+
+/* The backend with the session's identity; DECLINED when the session ended on the way. */
+static int olo_with_session(olo_req_t *req, olo_session_t *session, olo_reason_t *preason)
+{
     session = olo_session_maintain(req, session, preason);
     if (!session) {
         return DECLINED;
     }
     olo_identity_set(req, session);
-    if (olo_config_dir_forward_id_token(req->dconf)) {
-        olo_forward_token(req, session);
-    }
+    olo_forward_token(req, session);
     return OK;
 }
 
-/* A request without a session may carry its own token (APIs, bots). */
-static int olo_with_bearer(olo_req_t *req, const char *token)
+/* OneLoginAcceptBearer On: a verified token is the identity of its request, whatever session
+ * the browser also has (which is left as it is), and reaches the backend as it came. One that
+ * does not verify is refused, unless a session can answer instead (DECLINED). */
+static int olo_with_bearer(olo_req_t *req, const char *token, int has_session)
 {
     olo_outcome_t out = {OLO_OK, NULL};
     olo_session_t *identity = olo_bearer_identity(req, token, &out);
-    if (!identity) {
-        olo_stats_count_reason(OLO_STAT_BEARER_REFUSED, out.reason);
-        olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, req->r, OLO_LOGNO(00046)
-                       "bearer token refused (%s): %s", olo_reason_name(out.reason),
-                       out.detail ? out.detail : "");
-        /* An API client cannot follow a login: 401 with the reason, never a redirect. */
-        return olo_send_error(req, out.reason == OLO_R_PROVIDER_UNREACHABLE
-                                       ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
-                              out.reason);
+    if (identity) {
+        olo_stats_count(OLO_STAT_BEARER_ACCEPTED);
+        /* Its claims answer `Require onelogin-claim`. */
+        identity->id_token = token;
+        olo_identity_set(req, identity);
+        return OK;
     }
-    olo_stats_count(OLO_STAT_BEARER_ACCEPTED);
-    /* Its claims answer `Require onelogin-claim`; the token itself goes on unchanged. */
-    identity->id_token = token;
-    olo_identity_set(req, identity);
+    olo_stats_count_reason(OLO_STAT_BEARER_REFUSED, out.reason);
+    if (has_session) {
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, req->r, OLO_LOGNO(00045)
+                       "client's own bearer token does not verify (%s); the session's identity "
+                       "and token serve instead", olo_reason_name(out.reason));
+        return DECLINED;
+    }
+    olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, req->r, OLO_LOGNO(00046)
+                   "bearer token refused (%s): %s", olo_reason_name(out.reason),
+                   out.detail ? out.detail : "");
+    /* An API client cannot follow a login: 401 with the reason, never a redirect. */
+    return olo_send_error(req, out.reason == OLO_R_PROVIDER_UNREACHABLE
+                                   ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
+                          out.reason);
+}
+
+/* OneLoginUnauthAction pass: anonymous, yet past `Require valid-user` here (an empty user that
+ * no other location inherits), with nothing of the client's that speaks for a user. */
+static int olo_anonymous(olo_req_t *req)
+{
+    req->r->user = "";
+    apr_table_unset(req->r->headers_in, "Authorization");
+    olo_cookies_for_backend(req);
     return OK;
 }
 
-int olo_request_authenticate(olo_req_t *req)
+/* A request without a session: the module's paths, else a login, a 401, or `pass`. */
+static int olo_without_session(olo_req_t *req, olo_reason_t reason)
 {
     request_rec *r = req->r;
-    olo_reason_t reason = OLO_R_LOGIN_REQUIRED;
-    olo_is_browser(r);  /* before the identity changes the request's headers */
-    olo_session_t *session = olo_session_current(req, &reason);
-    if (!session && reason == OLO_R_CACHE_UNAVAILABLE) {
-        return olo_send_error(req, HTTP_SERVICE_UNAVAILABLE, reason);
-    }
-    if (session) {
-        int rc = olo_with_session(req, session, &reason);
-        if (rc != DECLINED) {
-            return rc;
-        }
-    }
-    const char *token = olo_bearer_token(apr_table_get(r->headers_in, "Authorization"));
-    if (token && olo_config_dir_accept_bearer(req->dconf)) {
-        return olo_with_bearer(req, token);
-    }
     olo_req_prepare_flow(req);
     if (olo_path_is(r, req->rt->redirect_path)) {
         return olo_handle_callback(req);
@@ -563,5 +640,31 @@ int olo_request_authenticate(olo_req_t *req)
     if (olo_path_is(r, req->conf->logout_path)) {
         return olo_handle_logout(req, NULL);
     }
+    if (olo_config_dir_unauth(req->dconf) == OLO_UNAUTH_PASS) {
+        return olo_anonymous(req);
+    }
     return olo_unauthenticated(req, reason);
+}
+
+int olo_request_authenticate(olo_req_t *req)
+{
+    request_rec *r = req->r;
+    olo_reason_t reason = OLO_R_LOGIN_REQUIRED;
+    int rc = DECLINED;
+    olo_is_browser(r);  /* before the identity changes the request's headers */
+    olo_session_t *session = olo_session_current(req, &reason);
+    if (!session && reason == OLO_R_CACHE_UNAVAILABLE) {
+        return olo_send_error(req, HTTP_SERVICE_UNAVAILABLE, reason);
+    }
+    if (session) {
+        rc = olo_session_paths(req, session);
+    }
+    const char *token = olo_bearer_token(apr_table_get(r->headers_in, "Authorization"));
+    if (rc == DECLINED && token && olo_config_dir_accept_bearer(req->dconf)) {
+        rc = olo_with_bearer(req, token, session != NULL);
+    }
+    if (rc == DECLINED && session) {
+        rc = olo_with_session(req, session, &reason);
+    }
+    return rc != DECLINED ? rc : olo_without_session(req, reason);
 }
