@@ -122,6 +122,8 @@ class _Watch:
             if own:
                 h.stop()
             bad = log_expect.problems(h.error_lines()[first:])
+            if own and h.exit_problem():
+                bad.append(h.exit_problem())
             if bad:
                 problems.append(f"{h.error_log}:\n  " + "\n  ".join(bad))
                 problems.extend(h.crash_reports())
@@ -168,6 +170,8 @@ def _shared_instance(h):
     first = len(h.error_lines())
     h.stop()
     bad = E.LogExpectations().problems(h.error_lines()[first:])
+    if h.exit_problem():
+        bad.append(h.exit_problem())
     if bad:
         pytest.fail(f"{h.error_log} at stop:\n  " + "\n  ".join(bad), pytrace=False)
 

@@ -497,13 +497,39 @@ class Httpd:
         self._out = open(self.root / "logs" / "stdout", "ab")
         # Core dumps on, where the shell allows it, for the backtrace of a crash.
         limit = ["prlimit", "--core=unlimited", "--"] if shutil.which("prlimit") else []
+        # The parent runs in core/ too: a crash of its own (at a reload or at exit, when
+        # modules are unloaded) leaves its core where crash_reports() looks.
+        self.exit_status = None
         self.proc = subprocess.Popen(
             [*limit, str(APACHE2), "-f", str(self.config_file), "-DFOREGROUND"],
-            env=clean_env(self.env), stdout=self._out, stderr=subprocess.STDOUT)
+            env=clean_env(self.env), stdout=self._out, stderr=subprocess.STDOUT,
+            cwd=self.root / "core")
         try:
             wait_for_port(self.port, self.proc)
         except RuntimeError as err:
             raise RuntimeError(f"{err}\n{self.startup_output()}") from err
+        return self
+
+    def generations(self):
+        """How many times this parent has said it serves: once at start, once per reload."""
+        if not self.error_log.exists():
+            return 0
+        return self.error_log.read_text(errors="replace").count("resuming normal operations")
+
+    def reload(self, hard=False, timeout=20.0):
+        """The config as it now stands, through the same parent process: `apache2 -k graceful`
+        (SIGUSR1), or with hard=True `apache2 -k restart` (SIGHUP), as Debian's logrotate and
+        an operator do. Returns once the new generation says it serves."""
+        before = self.generations()
+        self.write_config()
+        self.proc.send_signal(signal.SIGHUP if hard else signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while self.generations() <= before:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"httpd did not come back from a reload\n"
+                                   f"{self.startup_output()}")
+            time.sleep(0.05)
+        wait_for_port(self.port, self.proc)
         return self
 
     def startup_output(self):
@@ -525,8 +551,17 @@ class Httpd:
             sig = signal.SIGTERM if os.environ.get("OLO_STOP_SIGNAL") == "TERM" \
                 else signal.SIGWINCH
             stop_process(self.proc, sig=sig, timeout=8)
+            self.exit_status = self.proc.returncode
             self._out.close()
             self.proc = None
+
+    def exit_problem(self):
+        """Why the parent's exit was a crash (a signal it did not ask for), or None."""
+        crash = {-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS, -signal.SIGILL,
+                 -signal.SIGFPE}
+        if self.exit_status in crash:
+            return f"httpd parent died of signal {-self.exit_status} at stop"
+        return None
 
     def crash_reports(self, max_chars=6000):
         """gdb backtraces of the cores children left, if any and if gdb is installed."""
@@ -681,17 +716,28 @@ class Redis(LoopbackDaemon):
         lines = self.command("KEYS", pattern).split(b"\r\n")
         return sorted(l.decode(errors="replace") for l in lines[2::2] if l)
 
+    @staticmethod
+    def module_key_of(raw):
+        """What one Redis key holds of the module's: mod_socache_redis stores each id as
+        "<namespace>:<hex>", and the module's ids are 16 bytes of SHA-256 of its key then
+        the key's kind (auth/olo_cache.h). Returns "kind:<hash hex>", or the raw key."""
+        _, _, hexed = raw.partition(":")
+        try:
+            b = bytes.fromhex(hexed)
+            return f"{b[16:].decode()}:{b[:16].hex()}" if len(b) > 16 else raw
+        except ValueError:
+            return raw
+
+    @staticmethod
+    def cache_id(key):
+        """The "kind:<hash hex>" form of one of the module's keys ("rv:<session id>")."""
+        import hashlib
+        kind = key.split(":", 1)[0]
+        return f"{kind}:{hashlib.sha256(key.encode()).digest()[:16].hex()}"
+
     def module_keys(self):
-        """The module's keys as it wrote them ("st:...", "rv:...", "md:..."):
-        mod_socache_redis stores each as "<namespace>:<hex of the key>"."""
-        out = []
-        for k in self.keys():
-            ns, _, hexed = k.partition(":")
-            try:
-                out.append(bytes.fromhex(hexed).decode(errors="replace"))
-            except ValueError:
-                out.append(k)
-        return sorted(out)
+        """The module's keys in the form "kind:<hash hex>" ("st:...", "sl:...", "md:...")."""
+        return sorted(self.module_key_of(k) for k in self.keys())
 
     def cache_directives(self):
         """Httpd(server=...) entries: mod_socache_redis loaded before OneLoginCache uses it

@@ -79,13 +79,21 @@ def status_instance(httpd_factory, unique_id=True, **kw):
                          extra_config=STATUS_LOCATION + API_LOCATION + IDS_LOG, **kw)
 
 
-def open_session_cookie(secret, browser):
-    """The session the module sealed into olo_session (AES-256-GCM, HKDF-SHA256 key, the
-    cookie name as additional data), as its JSON: "t" the ID token, "r" the refresh token."""
+def key_label(purpose, issuer, client_id):
+    """The HKDF info of one app's cookie key: purpose, issuer and client id, length-prefixed
+    (auth/olo_config.h olo_config_key_purpose)."""
+    return f"{purpose}/{len(issuer)}:{issuer}/{len(client_id)}:{client_id}".encode()
+
+
+def open_session_cookie(h, browser):
+    """The session the module sealed into olo_session (AES-256-GCM, HKDF-SHA256 key bound to
+    the issuer and client id, the cookie name as additional data), as its JSON: "t" the ID
+    token, "r" the refresh token."""
     value = browser.cookie("olo_session")
     assert not value.startswith("chunks:"), "this test expects a session in one cookie"
+    label = key_label("session", h.server["OneLoginIssuer"], h.server["OneLoginClientID"])
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"mod_onelogin_oidc seal v1",
-               info=b"session").derive(secret.encode())
+               info=label).derive(h.session_secret.encode())
     raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     assert raw[0] == 1, raw[:1]
     return json.loads(AESGCM(key).decrypt(raw[1:13], raw[13:], b"olo_session"))
@@ -123,7 +131,7 @@ def test_a_session_counts_and_logs_without_secrets(httpd_factory, browser_factor
     code = query(callback_url)["code"]
     browser.check_logged_in_redirect(browser.callback(callback_url), start, "/")
     session_cookie = browser.cookie("olo_session")
-    session = open_session_cookie(h.session_secret, browser)
+    session = open_session_cookie(h, browser)
     id_token, refresh_token = session["t"], session["r"]
     verifier = provider.token_log()[-1]["code_verifier"]
     logged_in = scrape(h)

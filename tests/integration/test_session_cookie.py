@@ -61,34 +61,51 @@ def test_cookie_from_another_secret_is_no_session(httpd_factory, browser_factory
     assert backend.requests_seen() == []
 
 
-def test_same_secret_survives_a_restart(httpd_factory, browser_factory):
+@pytest.mark.parametrize("hard", [False, True], ids=["graceful", "restart"])
+def test_sessions_survive_a_reload_on_the_default_cache(httpd_factory, browser_factory, hard):
+    # Debian's logrotate reloads httpd every night: shmcb must not forget who is logged in.
+    h = httpd_factory()
+    b = browser_factory(h)
+    b.login("/")
+    h.reload(hard=hard)
+    r = b.get("/private", accept=API)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert r.json()["remote_user"] == "alice@example.com"
+    notices = [ln for ln in h.error_lines() if "OLO00007" in ln]
+    assert len(notices) == 1, notices   # a fresh cache at the start, the same one after
+
+
+def test_a_stop_ends_cookie_sessions_on_the_default_cache_and_says_so(
+        httpd_factory, browser_factory, expect_log_ids):
+    expect_log_ids("OLO00052")
     first = httpd_factory()
+    assert any("OLO00007" in ln and "not a stop" in ln for ln in first.error_lines())
     b = browser_factory(first)
     b.login("/")
     first.stop()
     second = httpd_factory(port=first.port,
                            server={"OneLoginSessionSecret": first.session_secret})
     r = b.get("/private", accept=API)
-    assert r.status_code == 200, (r.status_code, r.text[:300])
-    assert r.json()["remote_user"] == "alice@example.com"
-    assert second.port == first.port
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert r.json()["error"] == "session-forgotten", r.text
+    assert any("OLO00052" in ln for ln in second.error_lines())
 
 
 def test_secret_rotation_keeps_sessions_during_the_grace_period(httpd_factory, browser_factory):
-    first = httpd_factory()
-    b = browser_factory(first)
+    h = httpd_factory()
+    b = browser_factory(h)
     b.login("/")
-    first.stop()
-    new_secret = "rotated-" + first.session_secret
-    rotating = httpd_factory(port=first.port,
-                             server={"OneLoginSessionSecret": new_secret,
-                                     "OneLoginSessionSecretPrevious": first.session_secret})
+    old_secret = h.session_secret
+    new_secret = "rotated-" + old_secret
+    h.server.update({"OneLoginSessionSecret": new_secret,
+                     "OneLoginSessionSecretPrevious": old_secret})
+    h.reload()
     r = b.get("/private", accept=API)
     assert r.status_code == 200, (r.status_code, r.text[:300])
     assert r.json()["remote_user"] == "alice@example.com"
-    rotating.stop()
     # Once the previous secret is removed, its cookies are no session any more.
-    httpd_factory(port=first.port, server={"OneLoginSessionSecret": new_secret})
+    h.server["OneLoginSessionSecretPrevious"] = None
+    h.reload()
     assert b.get("/private", accept=API).status_code == 401
 
 
