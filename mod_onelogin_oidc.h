@@ -64,6 +64,8 @@ apr_status_t olo_session_begin(olo_req_t *req, const olo_session_t *session);
 /** Ends the session in the browser and in the cache, so no copy of its cookie counts again
  * (session may be NULL: the cookie only). */
 void olo_session_drop(olo_req_t *req, const olo_session_t *session);
+/** A logout: olo_session_drop, and a record that it was one (session may be NULL). */
+void olo_session_logout(olo_req_t *req, const olo_session_t *session);
 /** Authenticates the request: OK with r->user set, OK for `pass`, or DONE with a response. */
 int olo_request_authenticate(olo_req_t *req);
 

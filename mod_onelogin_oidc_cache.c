@@ -34,7 +34,7 @@ APLOG_USE_MODULE(onelogin_oidc);
 /* shmcb sizes its index from avg_id_len + avg_obj_size alone, and each entry also costs a
  * 24-byte index record: hinting the record in avg_obj_size balances index and data areas. */
 #define OLO_SHMCB_INDEX_RECORD 24
-#define OLO_SERVER_SESSION_BYTES 2600       /* a sealed server-store session (measured) */
+#define OLO_SERVER_SESSION_BYTES 2048       /* a sealed server-store session: ~1.6 KB measured, more with groups */
 
 /* One provider instance; for shmcb one per part, kept across reloads in the process pool. */
 typedef struct olo_socache_part_t {
@@ -235,9 +235,10 @@ static apr_status_t olo_socache_init(olo_socache_t *cache, apr_pool_t *pconf, se
         if (part->initialised) {
             continue;
         }
-        struct ap_socache_hints hints = olo_socache_hints(cache, cache->kept ? i
-                                                                 : OLO_CACHE_PART_SESSIONS);
-        apr_status_t rv = cache->provider->init(part->instance, olo_socache_namespace(pool, i),
+        /* One instance for all parts (network caches): named and sized as the sessions'. */
+        olo_cache_part_t as = cache->kept ? (olo_cache_part_t)i : OLO_CACHE_PART_SESSIONS;
+        struct ap_socache_hints hints = olo_socache_hints(cache, as);
+        apr_status_t rv = cache->provider->init(part->instance, olo_socache_namespace(pool, as),
                                                 &hints, s, pool);
         if (rv != APR_SUCCESS) {
             return rv;

@@ -350,20 +350,6 @@ int olo_callback_is_ours(olo_req_t *req)
  * Logout
  */
 
-/* Dropping the session's cache entry ended it; this record only lets a later copy of its
- * cookie be told apart from a session the cache forgot (logs and counters). */
-static void olo_logout_record(olo_req_t *req, const olo_session_t *session)
-{
-    request_rec *r = req->r;
-    const char *key = apr_pstrcat(r->pool, "rv:", session->id, NULL);
-    apr_status_t rv = req->cache.store(req->cache.baton, r->pool, key, "1", 1, session->expires);
-    if (rv != APR_SUCCESS) {
-        olo_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, OLO_LOGNO(00040)
-                       "logout: could not record the logout in the cache (the session is "
-                       "ended all the same)");
-    }
-}
-
 /* RP-initiated logout: OneLogin needs id_token_hint whenever post_logout_redirect_uri is sent,
  * and the URI must match the app's setting exactly. */
 static const char *olo_logout_url(olo_req_t *req, const olo_metadata_t *md,
@@ -385,10 +371,7 @@ int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
     request_rec *r = req->r;
     olo_metadata_t *md = NULL;
     olo_outcome_t out = {OLO_OK, NULL};
-    olo_session_drop(req, session);
-    if (session && req->conf->session_store == OLO_STORE_COOKIE) {
-        olo_logout_record(req, session);
-    }
+    olo_session_logout(req, session);
     olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",
                    session ? session->user : "(no session)");
     olo_stats_count(OLO_STAT_LOGOUTS);

@@ -278,6 +278,24 @@ void olo_session_drop(olo_req_t *req, const olo_session_t *session)
     }
 }
 
+void olo_session_logout(olo_req_t *req, const olo_session_t *session)
+{
+    request_rec *r = req->r;
+    olo_session_drop(req, session);
+    if (!session || req->conf->session_store != OLO_STORE_COOKIE) {
+        return;
+    }
+    /* Dropping the entry ended the session; this record only lets a later copy of its cookie
+     * be told apart from a session the cache forgot (logs and counters). */
+    apr_status_t rv = req->cache.store(req->cache.baton, r->pool, olo_key(r, "rv:", session->id),
+                                       "1", 1, session->expires);
+    if (rv != APR_SUCCESS) {
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, OLO_LOGNO(00040)
+                       "logout: could not record the logout in the cache (the session is "
+                       "ended all the same)");
+    }
+}
+
 /* ------------------------------------------------------------------------------------------
  * ID token renewal
  */

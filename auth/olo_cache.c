@@ -1,4 +1,5 @@
 /* Cache ids: what mod_socache sees of the module's keys. */
+#include <pthread.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include "olo_cache.h"
@@ -20,12 +21,24 @@ static int olo_cache_kind_is(const char *key, const char *kind)
     return !strncmp(key, kind, len) && key[len] == ':';
 }
 
+/* Every request hashes a key: fetched once, SHA-256 costs a fraction of what OpenSSL 3's
+ * implicit fetch by EVP_sha256() costs on each call. */
+static pthread_once_t olo_cache_sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *olo_cache_sha256;
+
+static void olo_cache_sha256_fetch(void)
+{
+    olo_cache_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 apr_size_t olo_cache_id(unsigned char id[OLO_CACHE_ID_MAX], const char *key)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     apr_size_t kind = olo_cache_kind_len(key);
-    if (!kind || EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1
+    pthread_once(&olo_cache_sha256_once, olo_cache_sha256_fetch);
+    if (!kind || !olo_cache_sha256
+        || EVP_Digest(key, strlen(key), md, &mdlen, olo_cache_sha256, NULL) != 1
         || mdlen < OLO_CACHE_HASH_BYTES) {
         return 0;
     }

@@ -49,9 +49,14 @@ MAOIDC_PACKAGE = "libapache2-mod-auth-openidc"
 RESULTS = BENCH_DIR / "RESULTS.md"
 PROFILE = BENCH_DIR / "PROFILE.md"
 
-CONFIGS = ("noauth", "maoidc-shm", "maoidc-cookie", "olo-cookie", "olo-server")
+# BENCH_BASELINE_SO=/path/to/an/older/mod_onelogin_oidc.so adds that build with the cookie
+# store to the same run, as "olo-cookie-before": a change's cost next to the build before it.
+BASELINE_SO = os.environ.get("BENCH_BASELINE_SO")
+BASELINE = "olo-cookie-before"
+CONFIGS = ("noauth", "maoidc-shm", "maoidc-cookie", "olo-cookie", "olo-server") \
+    + ((BASELINE,) if BASELINE_SO else ())
 AUTH_CONFIGS = CONFIGS[1:]
-OLO_CONFIGS = ("olo-cookie", "olo-server")
+OLO_CONFIGS = ("olo-cookie", "olo-server") + ((BASELINE,) if BASELINE_SO else ())
 TARGETS = {"static": "/static/1k.html", "proxy": "/proxy/1k.html"}
 LOGIN_PATH = "/"  # protected, keeps the default "send browsers to the provider" action
 WARMUP_SECONDS = 2
@@ -242,9 +247,9 @@ def config_body(config, instance, origin_port, provider, module_so):
     if config in OLO_CONFIGS:
         modules = BASE_MODULES + PROXY_MODULES + AUTH_MODULES + ["socache_shmcb_module"]
         body = OLO_BODY.format(
-            module=module_so, issuer=provider.issuer, client_id=E.CLIENT_ID,
-            secret=secrets.token_urlsafe(36)[:48], ca=provider.ca_cert,
-            store=config.split("-", 1)[1],
+            module=BASELINE_SO if config == BASELINE else module_so, issuer=provider.issuer,
+            client_id=E.CLIENT_ID, secret=secrets.token_urlsafe(36)[:48], ca=provider.ca_cert,
+            store="cookie" if config == BASELINE else config.split("-", 1)[1],
             proxy=proxy_location(origin_port, "    OneLoginUnauthAction 401\n"))
         return modules, body
     raise ValueError(config)
