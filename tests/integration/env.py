@@ -559,8 +559,9 @@ class Httpd:
         """Why the parent's exit was a crash (a signal it did not ask for), or None."""
         crash = {-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS, -signal.SIGILL,
                  -signal.SIGFPE}
-        if self.exit_status in crash:
-            return f"httpd parent died of signal {-self.exit_status} at stop"
+        status = getattr(self, "exit_status", None)   # None: never started (apache2 -t)
+        if status in crash:
+            return f"httpd parent died of signal {-status} at stop"
         return None
 
     def crash_reports(self, max_chars=6000):
