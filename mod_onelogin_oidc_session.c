@@ -16,7 +16,6 @@
 #include "auth/olo_bearer.h"
 #include "auth/olo_cookie.h"
 #include "auth/olo_refresh.h"
-#include "jwt/olo_hash.h"
 
 APLOG_USE_MODULE(onelogin_oidc);
 
