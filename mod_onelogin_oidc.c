@@ -413,9 +413,7 @@ static int olo_check_user_id(request_rec *r)
         r->user = initial->user;
         r->ap_auth_type = initial->ap_auth_type;
         /* ...and its session, which `Require onelogin-claim` reads. */
-        ap_set_module_config(r->request_config, &onelogin_oidc_module,
-                             ap_get_module_config(initial->request_config,
-                                                  &onelogin_oidc_module));
+        ap_set_module_config(r->request_config, &onelogin_oidc_module, (void *)inherited);
         return OK;
     }
     olo_server_conf_t *conf = olo_sconf(r->server);

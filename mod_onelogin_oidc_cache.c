@@ -44,7 +44,6 @@ typedef struct olo_socache_part_t {
 
 struct olo_socache_t {
     const char *spec;
-    const char *name;                   /* the provider's name */
     const ap_socache_provider_t *provider;  /* looked up again each cycle: DSOs reload */
     olo_socache_part_t *parts[OLO_CACHE_PART__COUNT];   /* the same one when not split */
     int kept;                           /* shmcb: parts live in the process pool */
@@ -105,6 +104,20 @@ static const char *olo_shmcb_part_args(apr_pool_t *p, const char *args, olo_cach
     return apr_pstrcat(p, path, size, NULL);
 }
 
+/* What outlives a reload lives in the process pool's userdata. The key is copied there: this
+ * module's code (and its string literals) is unloaded at each reload. */
+static void *olo_kept_find(apr_pool_t *pproc, const char *key)
+{
+    void *found = NULL;
+    apr_pool_userdata_get(&found, key, pproc);
+    return found;
+}
+
+static void olo_kept_keep(apr_pool_t *pproc, const char *key, void *data)
+{
+    apr_pool_userdata_set(data, apr_pstrdup(pproc, key), apr_pool_cleanup_null, pproc);
+}
+
 /* A shmcb part made in an earlier cycle of this process, or a new one that will be kept: a
  * graceful restart or a restart must not forget sessions. */
 static const char *olo_socache_kept_part(olo_socache_part_t **ppart, olo_socache_t *cache,
@@ -114,8 +127,7 @@ static const char *olo_socache_kept_part(olo_socache_part_t **ppart, olo_socache
     apr_pool_t *pproc = s->process->pool;
     const char *key = apr_pstrcat(ptemp, OLO_KEPT_KEY, cache->spec, "#", olo_part_names[part],
                                   NULL);
-    void *found = NULL;
-    apr_pool_userdata_get(&found, key, pproc);
+    void *found = olo_kept_find(pproc, key);
     if (found) {
         *ppart = found;
         return NULL;
@@ -125,7 +137,7 @@ static const char *olo_socache_kept_part(olo_socache_part_t **ppart, olo_socache
                                               olo_shmcb_part_args(pproc, args, part), ptemp,
                                               pproc);
     if (!err) {
-        apr_pool_userdata_set(kept, apr_pstrdup(pproc, key), apr_pool_cleanup_null, pproc);
+        olo_kept_keep(pproc, key, kept);
         *ppart = kept;
     }
     return err;
@@ -177,8 +189,8 @@ const char *olo_socache_get(olo_socache_t **psocache, apr_pool_t *pconf, apr_poo
         cache->s = s;
         err = olo_socache_lookup(&cache->provider, &args, pconf, spec);
         if (!err) {
-            cache->name = apr_pstrmemdup(pconf, spec, strcspn(spec, ":"));
-            cache->kept = !strcmp(cache->name, "shmcb");
+            /* shmcb evicts early and forgets at each reload: the one to split and keep */
+            cache->kept = !strncmp(spec, "shmcb", 5) && (spec[5] == ':' || !spec[5]);
             err = olo_socache_make(cache, pconf, ptemp, s, args);
         }
         if (!err) {
@@ -256,18 +268,14 @@ static apr_status_t olo_socache_init(olo_socache_t *cache, apr_pool_t *pconf, se
 static apr_status_t olo_socache_mutex(server_rec *s)
 {
     apr_pool_t *pproc = s->process->pool;
-    void *found = NULL;
-    apr_pool_userdata_get(&found, OLO_KEPT_KEY "mutex", pproc);
-    if (found) {
-        olo_mutex = found;
+    olo_mutex = olo_kept_find(pproc, OLO_KEPT_KEY "mutex");
+    if (olo_mutex) {
         return APR_SUCCESS;
     }
     apr_status_t rv = ap_global_mutex_create(&olo_mutex, NULL, OLO_MUTEX_TYPE, NULL, s, pproc,
                                              0);
     if (rv == APR_SUCCESS) {
-        /* the key must outlive this module's code, which a reload unloads */
-        apr_pool_userdata_set(olo_mutex, apr_pstrdup(pproc, OLO_KEPT_KEY "mutex"),
-                              apr_pool_cleanup_null, pproc);
+        olo_kept_keep(pproc, OLO_KEPT_KEY "mutex", olo_mutex);
     }
     return rv;
 }
