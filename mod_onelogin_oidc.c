@@ -150,6 +150,12 @@ static const char *olo_set_cache(cmd_parms *cmd, void *dc, const char *value)
     return olo_cmd_error(cmd, olo_socache_lookup(&provider, &args, cmd->pool, value));
 }
 
+static const char *olo_set_user_claims(cmd_parms *cmd, void *dc, const char *args)
+{
+    return olo_cmd_error(cmd, olo_config_parse_claims(&olo_sconf(cmd->server)->user_claims,
+                                                      cmd->pool, args));
+}
+
 static const char *olo_set_store(cmd_parms *cmd, void *dc, const char *value)
 {
     return olo_cmd_error(cmd, olo_config_parse_store(&olo_sconf(cmd->server)->session_store,
@@ -221,8 +227,9 @@ static const command_rec olo_directives[] = {
                   "the secret being replaced: its cookies are still accepted during a rotation"),
     AP_INIT_TAKE1("OneLoginScope", olo_set_string, OLO_FIELD(scope), RSRC_CONF,
                   "scopes to request (default \"openid email profile\")"),
-    AP_INIT_TAKE1("OneLoginRemoteUserClaim", olo_set_string, OLO_FIELD(user_claim), RSRC_CONF,
-                  "the ID token claim that becomes REMOTE_USER (default email)"),
+    AP_INIT_RAW_ARGS("OneLoginRemoteUserClaim", olo_set_user_claims, NULL, RSRC_CONF,
+                     "claims in order; the first present one becomes REMOTE_USER (default "
+                     "email preferred_username sub)"),
     AP_INIT_TAKE1("OneLoginCACertificate", olo_set_file, NULL, RSRC_CONF,
                   "CA bundle for TLS to the provider (default: the system store)"),
     AP_INIT_TAKE1("OneLoginSessionMaxAge", olo_set_seconds, OLO_FIELD(session_max_age), RSRC_CONF,
@@ -339,8 +346,10 @@ static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_r
         return "OneLoginSessionSecret: could not derive cookie keys";
     }
     if (olo_memo_create(&rt->memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS
-        || olo_memo_create(&rt->handle_memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS) {
-        return "could not create the session memo";
+        || olo_memo_create(&rt->handle_memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS
+        || apr_thread_mutex_create(&rt->refetch_lock, APR_THREAD_MUTEX_DEFAULT, p)
+               != APR_SUCCESS) {
+        return "could not create the session memo or the key refetch lock";
     }
     rt->http_opts.ca_file = conf->ca_file;
     rt->http_opts.connect_timeout = apr_time_from_sec(conf->connect_timeout);

@@ -18,6 +18,8 @@
 
 APLOG_USE_MODULE(onelogin_oidc);
 
+#define OLO_LOGOUT_STATE_BYTES 16
+
 const char *olo_req_absolute(request_rec *r, const char *path_or_url)
 {
     /* A path becomes absolute from the scheme and name httpd uses for this server
@@ -35,10 +37,11 @@ void olo_req_prepare_flow(olo_req_t *req)
     req->prov = (olo_provider_t){conf->issuer, &req->rt->http, &req->cache,
                                  apr_time_from_sec(conf->metadata_ttl),
                                  apr_time_from_sec(conf->jwks_ttl),
-                                 apr_time_from_sec(conf->jwks_refetch), olo_stats_provider_event};
+                                 apr_time_from_sec(conf->jwks_refetch), olo_stats_provider_event,
+                                 req->rt->refetch_lock};
     req->client = (olo_client_t){conf->client_id, conf->client_secret,
                                  olo_req_absolute(r, conf->redirect_uri), conf->scope,
-                                 conf->user_claim, apr_time_from_sec(conf->clock_skew),
+                                 conf->user_claims, apr_time_from_sec(conf->clock_skew),
                                  apr_time_from_sec(conf->session_max_age)};
 }
 
@@ -351,19 +354,22 @@ int olo_callback_is_ours(olo_req_t *req)
  */
 
 /* RP-initiated logout: OneLogin needs id_token_hint whenever post_logout_redirect_uri is sent,
- * and the URI must match the app's setting exactly. */
+ * and the URI must match the app's setting exactly. A random state (OIDC RP-Initiated Logout
+ * 1.0, section 2) costs nothing; some providers (Glewlwyd) send the browser back only with
+ * one. Nothing checks it on the way back: the post-logout page is an ordinary page. */
 static const char *olo_logout_url(olo_req_t *req, const olo_metadata_t *md,
                                   const olo_session_t *session)
 {
     request_rec *r = req->r;
     const char *url = olo_url_add_param(r->pool, md->end_session_endpoint, "client_id",
                                         req->conf->client_id);
-    if (session && session->id_token) {
+    if (session->id_token) {
         url = olo_url_add_param(r->pool, url, "id_token_hint", session->id_token);
         url = olo_url_add_param(r->pool, url, "post_logout_redirect_uri",
                                 olo_req_absolute(r, req->conf->post_logout_uri));
     }
-    return url;
+    const char *state = olo_rand_token(r->pool, olo_rand_bytes, OLO_LOGOUT_STATE_BYTES);
+    return state ? olo_url_add_param(r->pool, url, "state", state) : url;
 }
 
 int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
@@ -375,6 +381,11 @@ int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
     olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",
                    session ? session->user : "(no session)");
     olo_stats_count(OLO_STAT_LOGOUTS);
+    if (!session) {
+        /* Nothing to end at the provider, and without id_token_hint it could not send the
+         * browser back: go where a completed logout lands. */
+        return olo_send_redirect(r, olo_req_absolute(r, req->conf->post_logout_uri));
+    }
     if (olo_provider_metadata(&md, &out, r->pool, &req->prov, apr_time_now()) == APR_SUCCESS
         && md->end_session_endpoint) {
         return olo_send_redirect(r, olo_logout_url(req, md, session));

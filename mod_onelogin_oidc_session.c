@@ -19,9 +19,11 @@
 
 APLOG_USE_MODULE(onelogin_oidc);
 
-#define OLO_REFRESH_LOCK_SEC 30     /* one renewal per session in flight, across children */
+#define OLO_REFRESH_LOCK_SEC 30     /* one renewal per token in flight, across children and nodes */
 #define OLO_REFRESH_KEEP_SEC 300    /* how long a renewal's result serves late requests */
-#define OLO_REFRESH_WAIT_MS 3000    /* how long a request that lost the race waits for the result */
+#define OLO_REFRESH_WAIT_MS 3000    /* the longest a request that lost the race waits for it */
+#define OLO_REFRESH_POLL_MS 50
+#define OLO_REFRESH_FAILED_MARK "-" /* the result of a renewal that failed for a passing reason */
 #define OLO_VERDICT_MAX_SEC 300     /* how long a verified bearer token is believed */
 
 olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
@@ -299,40 +301,113 @@ void olo_session_logout(olo_req_t *req, const olo_session_t *session)
  * ID token renewal
  */
 
-/* A renewal another request of this session already made, kept sealed in the cache. */
-static olo_session_t *olo_refresh_result(olo_req_t *req, const olo_session_t *session)
+/* The cache entries of one renewal: the lock its first request takes, and its result. Both
+ * are keyed by the token being replaced, so tokens that expire in the same second, or the
+ * renewed token and its predecessor, never share them. */
+typedef struct olo_renewal_t {
+    const char *lock;
+    const char *result;
+} olo_renewal_t;
+
+/* What another request left as the result of this renewal: 1 with *pfresh the renewed
+ * session, or NULL when that renewal failed for a passing reason (the current token serves
+ * meanwhile); 0 when there is no word yet. */
+static int olo_refresh_result(olo_req_t *req, const olo_renewal_t *renewal,
+                              const olo_session_t *session, olo_session_t **pfresh)
 {
     request_rec *r = req->r;
-    olo_session_t *fresh = NULL;
     olo_reason_t reason;
     char *value = NULL;
     apr_size_t len = 0;
-    if (req->cache.retrieve(req->cache.baton, r->pool, olo_key(r, "rs:", session->id), &value,
-                            &len) != APR_SUCCESS
-        || olo_session_open(&fresh, &reason, r->pool, req->rt->session_key, value,
-                            apr_time_now()) != APR_SUCCESS
-        || fresh->token_expires <= session->token_expires) {
-        return NULL;
+    *pfresh = NULL;
+    if (req->cache.retrieve(req->cache.baton, r->pool, renewal->result, &value, &len)
+        != APR_SUCCESS) {
+        return 0;
     }
-    return fresh;
+    if (!strcmp(value, OLO_REFRESH_FAILED_MARK)) {
+        return 1;
+    }
+    olo_session_t *fresh = NULL;
+    if (olo_session_open(&fresh, &reason, r->pool, req->rt->session_key, value, apr_time_now())
+            != APR_SUCCESS
+        || strcmp(fresh->id, session->id)) {
+        return 0;
+    }
+    *pfresh = fresh;
+    return 1;
 }
 
-/* Lost the race for the renewal: wait a moment for the winner's result, so every request
- * forwards the new token; if it is slow, the current token serves while it is still valid. */
-static olo_session_t *olo_refresh_await(olo_req_t *req, olo_session_t *session)
+/* Lost the race for the renewal: wait a moment (at most OLO_REFRESH_WAIT_MS) for the winner's
+ * result, so every request forwards the new token. */
+static int olo_refresh_await(olo_req_t *req, const olo_renewal_t *renewal,
+                             const olo_session_t *session, olo_session_t **pfresh)
 {
-    for (int waited = 0; waited <= OLO_REFRESH_WAIT_MS; waited += 50) {
-        olo_session_t *fresh = olo_refresh_result(req, session);
-        if (fresh) {
-            return fresh;
+    for (int waited = 0; waited <= OLO_REFRESH_WAIT_MS; waited += OLO_REFRESH_POLL_MS) {
+        if (olo_refresh_result(req, renewal, session, pfresh)) {
+            return 1;
         }
-        apr_sleep(apr_time_from_msec(50));
+        apr_sleep(apr_time_from_msec(OLO_REFRESH_POLL_MS));
     }
+    return 0;
+}
+
+/* Whether the backend would still accept the session's ID token: one past its exp is never
+ * forwarded (OpenMetadata checks exp with no leeway). */
+static int olo_token_still_valid(const olo_req_t *req, const olo_session_t *session)
+{
+    return !olo_config_dir_forward_id_token(req->dconf) || !session->id_token
+           || apr_time_now() < session->token_expires;
+}
+
+/* The session this request goes on with once a renewal was due: the renewed one, else the
+ * current one while its token is valid, else none (a browser logs in again, a script gets
+ * 401) without ending the session, whose renewal may still complete. */
+static olo_session_t *olo_refresh_settle(olo_req_t *req, olo_session_t *session,
+                                         olo_session_t *fresh, olo_reason_t *preason)
+{
+    if (fresh) {
+        olo_session_save(req, fresh);
+        return fresh;
+    }
+    if (olo_token_still_valid(req, session)) {
+        return session;
+    }
+    olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, req->r, OLO_LOGNO(00055)
+                   "ID token of %s has expired and its renewal has not completed: the token is "
+                   "not forwarded, the request is treated as without a session", session->user);
+    *preason = OLO_R_REFRESH_FAILED;
+    olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
+    return NULL;
+}
+
+/* A renewal that failed for a passing reason while the token is still valid: the token serves,
+ * racing requests learn at once that they need not wait, and the next try comes after a
+ * backoff that leaves time for another before the token expires. */
+static olo_session_t *olo_refresh_postpone(olo_req_t *req, const olo_renewal_t *renewal,
+                                           olo_session_t *session, const olo_outcome_t *out)
+{
+    request_rec *r = req->r;
+    apr_time_t now = apr_time_now();
+    apr_interval_time_t backoff = (session->token_expires - now) / 3;
+    if (backoff > apr_time_from_sec(OLO_REFRESH_LOCK_SEC)) {
+        backoff = apr_time_from_sec(OLO_REFRESH_LOCK_SEC);
+    }
+    if (backoff < apr_time_from_sec(1)) {
+        backoff = apr_time_from_sec(1);
+    }
+    olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00054)
+                   "ID token renewal for %s failed (%s): %s; the current token serves until it "
+                   "expires in %" APR_TIME_T_FMT " s, next try in %" APR_TIME_T_FMT " s",
+                   session->user, olo_reason_name(out->reason), out->detail ? out->detail : "",
+                   apr_time_sec(session->token_expires - now), apr_time_sec(backoff));
+    req->cache.store(req->cache.baton, r->pool, renewal->result, OLO_REFRESH_FAILED_MARK,
+                     strlen(OLO_REFRESH_FAILED_MARK), now + backoff);
+    req->cache.remove(req->cache.baton, r->pool, renewal->lock);
     return session;
 }
 
-static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
-                                      olo_reason_t *preason)
+static olo_session_t *olo_refresh_now(olo_req_t *req, const olo_renewal_t *renewal,
+                                      olo_session_t *session, olo_reason_t *preason)
 {
     request_rec *r = req->r;
     olo_session_t *fresh = NULL;
@@ -341,55 +416,58 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, olo_session_t *session,
     apr_time_t now = apr_time_now();
     if (olo_refresh_session(&fresh, &out, r->pool, &req->prov, &req->client, session, now)
         != APR_SUCCESS) {
+        olo_stats_count(OLO_STAT_RENEWALS_FAILED);
+        if (olo_refresh_failure_is_transient(out.reason) && olo_token_still_valid(req, session)) {
+            return olo_refresh_postpone(req, renewal, session, &out);
+        }
         olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00043)
                        "ID token renewal for %s failed (%s): %s; the session ends",
                        session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
         *preason = OLO_R_REFRESH_FAILED;
-        olo_stats_count(OLO_STAT_RENEWALS_FAILED);
         olo_session_drop(req, session);
         return NULL;
     }
     /* Sealed once: the result for racing requests, and the session kept for this browser. */
     if (olo_session_seal(&sealed, r->pool, req->rt->session_key, fresh) == APR_SUCCESS) {
-        req->cache.store(req->cache.baton, r->pool, olo_key(r, "rs:", session->id), sealed,
-                         strlen(sealed), now + apr_time_from_sec(OLO_REFRESH_KEEP_SEC));
+        req->cache.store(req->cache.baton, r->pool, renewal->result, sealed, strlen(sealed),
+                         now + apr_time_from_sec(OLO_REFRESH_KEEP_SEC));
         olo_session_keep_sealed(req, fresh, sealed);
     }
     olo_stats_count(OLO_STAT_RENEWALS_OK);
     olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00044)
-                   "ID token renewed for %s", fresh->user);
+                   "ID token renewed for %s%s%s", fresh->user, out.detail ? ": " : "",
+                   out.detail ? out.detail : "");
     return fresh;
 }
 
-/* Renews the ID token a margin before it expires, once per session however many requests
- * race: the one that claims the lock asks the provider, the others use its result. */
+/* Renews the ID token a margin before it expires, once per token however many requests race,
+ * on any child or node: the one that claims the lock asks the provider, the others use its
+ * result. */
 static olo_session_t *olo_refresh_if_due(olo_req_t *req, olo_session_t *session,
                                          olo_reason_t *preason)
 {
     request_rec *r = req->r;
     apr_time_t now = apr_time_now();
+    olo_session_t *fresh = NULL;
     if (!olo_refresh_due(session, apr_time_from_sec(req->conf->refresh_margin), now)) {
         return session;
     }
-    olo_session_t *fresh = olo_refresh_result(req, session);
-    if (fresh) {
-        olo_session_save(req, fresh);
-        return fresh;
+    olo_renewal_t renewal = {olo_refresh_key(r->pool, "rf:", session),
+                             olo_refresh_key(r->pool, "rs:", session)};
+    if (!renewal.lock || !renewal.result) {
+        return olo_refresh_settle(req, session, NULL, preason);
     }
-    /* One lock per token being replaced: the next renewal of this session takes a new one. */
-    const char *lock = apr_psprintf(r->pool, "rf:%s:%" APR_TIME_T_FMT, session->id,
-                                    apr_time_sec(session->token_expires));
-    apr_status_t rv = req->cache.claim(req->cache.baton, r->pool, lock,
+    if (olo_refresh_result(req, &renewal, session, &fresh)) {
+        return olo_refresh_settle(req, session, fresh, preason);
+    }
+    apr_status_t rv = req->cache.claim(req->cache.baton, r->pool, renewal.lock,
                                        now + apr_time_from_sec(OLO_REFRESH_LOCK_SEC));
     if (rv == APR_EEXIST) {
-        fresh = olo_refresh_await(req, session);
-        if (fresh != session) {
-            olo_session_save(req, fresh);
-        }
-        return fresh;
+        olo_refresh_await(req, &renewal, session, &fresh);
+        return olo_refresh_settle(req, session, fresh, preason);
     }
     olo_req_prepare_flow(req);
-    return olo_refresh_now(req, session, preason);
+    return olo_refresh_now(req, &renewal, session, preason);
 }
 
 /* Without a refresh token an expired ID token cannot be replaced, and forwarding it is useless
@@ -409,7 +487,8 @@ static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *sessio
     apr_time_t before = session->token_expires;
     if (olo_session_token_dead(req, session)) {
         olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, req->r, OLO_LOGNO(00047)
-                       "ID token of %s expired and there is no refresh token: the session ends",
+                       "ID token of %s expired and cannot be renewed (no refresh token, or the "
+                       "provider's renewals carry no ID token): the session ends",
                        session->user);
         *preason = OLO_R_SESSION_EXPIRED;
         olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
@@ -436,7 +515,8 @@ static olo_bearer_policy_t olo_bearer_policy(const olo_req_t *req)
     olo_bearer_policy_t policy = {d->bearer_jwks,
                                   {d->bearer_issuers, d->bearer_audiences,
                                    olo_config_dir_bearer_require_exp(d),
-                                   apr_time_from_sec(req->conf->clock_skew)}};
+                                   apr_time_from_sec(req->conf->clock_skew)},
+                                  req->conf->user_claims};
     return policy;
 }
 

@@ -42,7 +42,7 @@ static apr_status_t olo_bearer_verify_extra(json_t **pclaims, olo_outcome_t *out
         const char *uri = APR_ARRAY_IDX(policy->jwks_uris, i, const char *);
         olo_jwks_t *jwks = NULL;
         olo_jws_t *jws = NULL;
-        if (olo_provider_jwks(&jwks, out, p, prov, uri, 0, now) != APR_SUCCESS) {
+        if (olo_provider_jwks(&jwks, out, p, prov, uri, OLO_JWKS_CACHED, now) != APR_SUCCESS) {
             continue;   /* one unreachable key set does not hide the others */
         }
         rv = olo_jws_verify(&jws, &out->reason, p, token, jwks, olo_jws_default_algs);
@@ -92,7 +92,8 @@ static apr_status_t olo_bearer_check(json_t **pclaims, olo_outcome_t *out, apr_p
         return rv;
     }
     out->detail = NULL;
-    rv = olo_login_verify_token(pclaims, out, p, prov, md, token, &want, now);
+    rv = olo_login_verify_token(pclaims, out, p, prov, md, token, &want,
+                                OLO_JWKS_REFETCH_LIMITED, now);
     if (rv == APR_SUCCESS || !olo_bearer_try_others(out->reason)
         || !policy->jwks_uris || policy->jwks_uris->nelts == 0) {
         return rv;
@@ -145,6 +146,10 @@ const char *olo_bearer_policy_digest(apr_pool_t *p, const char *issuer, const ch
     olo_bearer_digest_list(text, policy->jwks_uris);
     olo_bearer_digest_list(text, policy->expect.issuers);
     olo_bearer_digest_list(text, policy->expect.audiences);
+    APR_ARRAY_PUSH(text, const char *) = "<";
+    for (int i = 0; policy->user_claims && policy->user_claims[i]; i++) {
+        olo_bearer_digest_field(text, policy->user_claims[i]);
+    }
     APR_ARRAY_PUSH(text, const char *) = apr_psprintf(p, "exp=%d;skew=%" APR_TIME_T_FMT,
                                                       policy->expect.require_exp ? 1 : 0,
                                                       policy->expect.skew);

@@ -19,6 +19,7 @@
 typedef struct olo_bearer_policy_t {
     const apr_array_header_t *jwks_uris;    /* extra key sets (const char *), NULL: none */
     olo_bearer_expect_t expect;             /* what their tokens must say */
+    const char *const *user_claims;         /* where the identity comes from (REMOTE_USER) */
 } olo_bearer_policy_t;
 
 /**
@@ -42,7 +43,8 @@ apr_status_t olo_bearer_verify(json_t **pclaims, olo_outcome_t *out, apr_pool_t 
 /**
  * A digest (base64url SHA-256) of everything a verdict on a token depends on: the provider's
  * issuer and the client id (for the provider's own tokens), the extra key sets, the issuers
- * and audiences they must name, RequireExp and the clock skew. A cached verdict is keyed and
+ * and audiences they must name, RequireExp, the clock skew and the user claims (the verdict
+ * holds the identity they picked). A cached verdict is keyed and
  * sealed under it, so a token accepted under one policy is judged again under another.
  * Policies that differ in any field, or in how a list splits into values, differ here; an
  * unset list (any) differs from an empty one. NULL when hashing fails.

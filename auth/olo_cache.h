@@ -36,6 +36,8 @@ typedef struct olo_cache_t {
  *   bv  a bearer token verified under one policy. Gone: the token is verified again.
  *   rf, rs  a renewal in flight and its result. Gone: the request renews or waits again.
  *   md, jwks  provider documents. Gone: fetched again.
+ *   jr  an unknown kid in a client's bearer token made us refetch a JWKS (the rate limit).
+ *       Gone early: one more refetch is allowed.
  */
 #define OLO_CACHE_KIND_MAX 8        /* longest kind, without the colon */
 #define OLO_CACHE_HASH_BYTES 16     /* 128 bits of SHA-256: collisions need 2^64 keys */

@@ -87,10 +87,11 @@ apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out,
         return olo_outcome_set(out, rv, OLO_R_PROVIDER_UNREACHABLE,
                                apr_psprintf(p, "POST %s: %s", md->token_endpoint, error));
     }
-    rv = olo_token_parse(ptokens, &out->reason, &error, p, resp->status, resp->body, resp->len);
+    const char *why = NULL;
+    rv = olo_token_parse(ptokens, &out->reason, &error, &why, p, resp->status, resp->body,
+                         resp->len);
     if (rv != APR_SUCCESS) {
-        out->detail = apr_psprintf(p, "token endpoint answered HTTP %d%s%s", resp->status,
-                                   error ? ", error=" : "", error ? error : "");
+        out->detail = apr_psprintf(p, "token endpoint answered HTTP %d: %s", resp->status, why);
     }
     return rv;
 }
@@ -98,7 +99,7 @@ apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out,
 apr_status_t olo_callback_grant(olo_tokens_t **ptokens, json_t **pclaims, olo_outcome_t *out,
                                 apr_pool_t *p, const olo_provider_t *prov,
                                 const olo_client_t *client, const char *grant_form,
-                                const olo_expect_t *want, apr_time_t now)
+                                const olo_expect_t *want, int id_token_optional, apr_time_t now)
 {
     olo_metadata_t *md = NULL;
     olo_tokens_t *tokens = NULL;
@@ -108,10 +109,17 @@ apr_status_t olo_callback_grant(olo_tokens_t **ptokens, json_t **pclaims, olo_ou
         goto cleanup;
     }
     rv = olo_callback_post_token(&tokens, out, p, prov, md, client, grant_form);
-    if (rv != APR_SUCCESS) {
+    if (rv != APR_SUCCESS || (!tokens->id_token && id_token_optional)) {
         goto cleanup;
     }
-    rv = olo_login_verify_token(&claims, out, p, prov, md, tokens->id_token, want, now);
+    if (!tokens->id_token) {
+        /* OIDC Core 3.1.3.3: the answer to an authorization code grant for openid has one */
+        rv = olo_outcome_set(out, APR_EINVAL, OLO_R_PROVIDER_BAD_RESPONSE,
+                             "no id_token in the token endpoint's answer");
+        goto cleanup;
+    }
+    rv = olo_login_verify_token(&claims, out, p, prov, md, tokens->id_token, want,
+                                OLO_JWKS_REFETCH, now);
 cleanup:
     *ptokens = (rv == APR_SUCCESS) ? tokens : NULL;
     *pclaims = (rv == APR_SUCCESS) ? claims : NULL;
@@ -130,7 +138,8 @@ apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, a
                          apr_time_from_sec(OLO_STATE_TTL_SEC)};
     const char *form = olo_token_code_form(p, code, client->redirect_uri, client->client_id,
                                            pending->verifier, client->client_secret == NULL);
-    apr_status_t rv = olo_callback_grant(&tokens, &claims, out, p, prov, client, form, &want, now);
+    apr_status_t rv = olo_callback_grant(&tokens, &claims, out, p, prov, client, form, &want, 0,
+                                         now);
     if (rv == APR_SUCCESS) {
         rv = olo_login_session(&session, out, p, claims, client, tokens, rand, now);
     }

@@ -44,7 +44,7 @@ olo_server_conf_t *olo_config_server_merge(apr_pool_t *p, const olo_server_conf_
     OLO_MERGE_STR(session_secret);
     OLO_MERGE_STR(session_secret_previous);
     OLO_MERGE_STR(scope);
-    OLO_MERGE_STR(user_claim);
+    OLO_MERGE_PTR(user_claims);
     OLO_MERGE_STR(ca_file);
     OLO_MERGE_STR(cache);
     OLO_MERGE_STR(post_logout_uri);
@@ -69,7 +69,7 @@ void olo_config_server_defaults(olo_server_conf_t *conf)
     OLO_DEFAULT_STR(login_path, OLO_DEFAULT_LOGIN_PATH);
     OLO_DEFAULT_STR(logout_path, OLO_DEFAULT_LOGOUT_PATH);
     OLO_DEFAULT_STR(scope, OLO_DEFAULT_SCOPE);
-    OLO_DEFAULT_STR(user_claim, OLO_DEFAULT_USER_CLAIM);
+    OLO_DEFAULT_STR(user_claims, olo_default_user_claims);
     OLO_DEFAULT_STR(cache, OLO_DEFAULT_CACHE);
     OLO_DEFAULT_INT(session_max_age, OLO_DEFAULT_SESSION_MAX_AGE);
     OLO_DEFAULT_INT(idle_timeout, OLO_DEFAULT_IDLE_TIMEOUT);
@@ -202,6 +202,42 @@ const char *olo_config_redirect_path(apr_pool_t *p, const char *redirect_uri)
         return redirect_uri;
     }
     return uri.path;
+}
+
+const char *const olo_default_user_claims[] = {"email", "preferred_username", "sub", NULL};
+
+/* A claim name goes into log lines and error pages: printable ASCII, not too long. */
+static int olo_config_claim_name_ok(const char *name)
+{
+    apr_size_t len = strlen(name);
+    for (const char *c = name; *c; c++) {
+        if (*c <= 0x20 || *c >= 0x7f || *c == '"' || *c == '\\') {
+            return 0;
+        }
+    }
+    return len > 0 && len <= 128;
+}
+
+const char *olo_config_parse_claims(const char *const **plist, apr_pool_t *p, const char *value)
+{
+    const char **list = apr_pcalloc(p, (OLO_USER_CLAIMS_MAX + 1) * sizeof(*list));
+    char *copy = apr_pstrdup(p, value), *last = NULL;
+    int n = 0;
+    for (char *word = apr_strtok(copy, " \t", &last); word; word = apr_strtok(NULL, " \t", &last)) {
+        if (n == OLO_USER_CLAIMS_MAX) {
+            return apr_psprintf(p, "at most %d claims", OLO_USER_CLAIMS_MAX);
+        }
+        if (!olo_config_claim_name_ok(word)) {
+            return apr_psprintf(p, "'%s' is not a claim name (printable ASCII, no quotes)",
+                                word);
+        }
+        list[n++] = word;
+    }
+    if (n == 0) {
+        return "names no claim";
+    }
+    *plist = list;
+    return NULL;
 }
 
 const char *olo_config_parse_store(int *pvalue, apr_pool_t *p, const char *value)

@@ -16,7 +16,7 @@
 #define OLO_DEFAULT_LOGIN_PATH "/signin"
 #define OLO_DEFAULT_LOGOUT_PATH "/logout"
 #define OLO_DEFAULT_SCOPE "openid email profile"
-#define OLO_DEFAULT_USER_CLAIM "email"
+#define OLO_USER_CLAIMS_MAX 8
 #define OLO_DEFAULT_CACHE "shmcb"
 #define OLO_DEFAULT_SESSION_MAX_AGE 28800
 #define OLO_DEFAULT_IDLE_TIMEOUT 3600
@@ -44,7 +44,7 @@ typedef struct olo_server_conf_t {
     const char *session_secret;
     const char *session_secret_previous;    /* still accepted while a rotation is under way */
     const char *scope;
-    const char *user_claim;
+    const char *const *user_claims; /* NULL-terminated: the first present one is REMOTE_USER */
     const char *ca_file;
     const char *cache;              /* "provider[:args]" as written */
     const char *post_logout_uri;    /* a path, or an absolute URL */
@@ -107,6 +107,13 @@ const char *olo_config_check_secret(apr_pool_t *p, const char *value);
 const char *olo_config_check_path(apr_pool_t *p, const char *value);
 /** A path, or an absolute http(s) URL whose path is then the callback location. */
 const char *olo_config_check_redirect_uri(apr_pool_t *p, const char *value);
+/** OpenMetadata's jwtPrincipalClaims order: email, preferred_username, sub. */
+extern const char *const olo_default_user_claims[];
+
+/** The claim names of OneLoginRemoteUserClaim (one or more words, at most OLO_USER_CLAIMS_MAX,
+ * each printable ASCII) into a NULL-terminated list allocated from p. */
+const char *olo_config_parse_claims(const char *const **plist, apr_pool_t *p, const char *value);
+
 /** "cookie" or "server" (any case) into *pvalue. */
 const char *olo_config_parse_store(int *pvalue, apr_pool_t *p, const char *value);
 /** Whole seconds within [min, max] into *pvalue. */

@@ -20,24 +20,65 @@ const char *olo_login_url(apr_pool_t *p, const olo_metadata_t *md, const olo_cli
     return olo_url_add_param(p, url, "code_challenge_method", "S256");
 }
 
-static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *out,
-                                              apr_pool_t *p, const olo_provider_t *prov,
-                                              const olo_metadata_t *md, const char *id_token,
-                                              apr_time_t now)
+static apr_status_t olo_login_verify_with(olo_jws_t **pjws, olo_outcome_t *out, apr_pool_t *p,
+                                          const olo_provider_t *prov, const char *jwks_uri,
+                                          const char *id_token, olo_jwks_want_t want,
+                                          apr_time_t now)
 {
     olo_jwks_t *jwks = NULL;
-    apr_status_t rv = olo_provider_jwks(&jwks, out, p, prov, md->jwks_uri, 0, now);
+    apr_status_t rv = olo_provider_jwks(&jwks, out, p, prov, jwks_uri, want, now);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = olo_jws_verify(pjws, &out->reason, p, id_token, jwks, olo_jws_default_algs);
-    if (rv == APR_SUCCESS || out->reason != OLO_R_KID_UNKNOWN) {
+    return olo_jws_verify(pjws, &out->reason, p, id_token, jwks, olo_jws_default_algs);
+}
+
+/* The provider's own token names a kid we do not hold: it rotated its keys. One thread of the
+ * process asks the provider again; a thread that had to wait for it finds the new keys in the
+ * cache. */
+static apr_status_t olo_login_refetch_verify(olo_jws_t **pjws, olo_outcome_t *out,
+                                             apr_pool_t *p, const olo_provider_t *prov,
+                                             const char *jwks_uri, const char *id_token,
+                                             apr_time_t now)
+{
+    apr_thread_mutex_t *lock = prov->refetch_lock;
+    apr_status_t rv;
+    if (lock && apr_thread_mutex_trylock(lock) != APR_SUCCESS) {
+        if (apr_thread_mutex_lock(lock) != APR_SUCCESS) {
+            lock = NULL;
+        }
+        else if (olo_login_verify_with(pjws, out, p, prov, jwks_uri, id_token, OLO_JWKS_CACHED,
+                                       now) == APR_SUCCESS) {
+            apr_thread_mutex_unlock(lock);
+            return APR_SUCCESS;
+        }
+    }
+    rv = olo_login_verify_with(pjws, out, p, prov, jwks_uri, id_token, OLO_JWKS_REFETCH, now);
+    if (lock) {
+        apr_thread_mutex_unlock(lock);
+    }
+    return rv;
+}
+
+static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *out,
+                                              apr_pool_t *p, const olo_provider_t *prov,
+                                              const olo_metadata_t *md, const char *id_token,
+                                              olo_jwks_want_t on_unknown_kid, apr_time_t now)
+{
+    apr_status_t rv = olo_login_verify_with(pjws, out, p, prov, md->jwks_uri, id_token,
+                                            OLO_JWKS_CACHED, now);
+    if (rv == APR_SUCCESS || out->reason != OLO_R_KID_UNKNOWN
+        || on_unknown_kid == OLO_JWKS_CACHED) {
         return rv;
     }
-    /* An unknown kid usually means the provider rotated its keys: ask once more, within the
-     * rate limit olo_provider_jwks enforces. */
+    if (on_unknown_kid == OLO_JWKS_REFETCH) {
+        return olo_login_refetch_verify(pjws, out, p, prov, md->jwks_uri, id_token, now);
+    }
+    /* A client's token: ask again only within the rate limit olo_provider_jwks enforces. */
     olo_outcome_t refetch = {OLO_OK, NULL};
-    if (olo_provider_jwks(&jwks, &refetch, p, prov, md->jwks_uri, 1, now) != APR_SUCCESS) {
+    olo_jwks_t *jwks = NULL;
+    if (olo_provider_jwks(&jwks, &refetch, p, prov, md->jwks_uri, on_unknown_kid, now)
+        != APR_SUCCESS) {
         out->detail = refetch.detail;
         return rv;
     }
@@ -47,11 +88,12 @@ static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *o
 apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
                                     const olo_provider_t *prov, const olo_metadata_t *md,
                                     const char *id_token, const olo_expect_t *want,
-                                    apr_time_t now)
+                                    olo_jwks_want_t on_unknown_kid, apr_time_t now)
 {
     olo_jws_t *jws = NULL;
     json_t *claims = NULL;
-    apr_status_t rv = olo_login_check_signature(&jws, out, p, prov, md, id_token, now);
+    apr_status_t rv = olo_login_check_signature(&jws, out, p, prov, md, id_token,
+                                                on_unknown_kid, now);
     if (rv != APR_SUCCESS) {
         if (!out->detail) {
             out->detail = out->reason == OLO_R_TOKEN_MALFORMED
@@ -72,23 +114,44 @@ cleanup:
     return rv;
 }
 
+const char *olo_login_user(apr_pool_t *p, json_t *claims, const char *const *names,
+                           const char **pclaim)
+{
+    for (int i = 0; names && names[i]; i++) {
+        const char *value = olo_claims_text(p, claims, names[i]);
+        if (value && *value) {
+            *pclaim = names[i];
+            return value;
+        }
+    }
+    *pclaim = NULL;
+    return NULL;
+}
+
 apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_pool_t *p,
                                 json_t *claims, const olo_client_t *client,
                                 const olo_tokens_t *tokens)
 {
-    const char *user = olo_claims_text(p, claims, client->user_claim);
-    if (!user || !*user) {
+    const char *claim = NULL;
+    const char *user = olo_login_user(p, claims, client->user_claims, &claim);
+    if (!user) {
+        const char *names = "";
+        for (int i = 0; client->user_claims && client->user_claims[i]; i++) {
+            names = apr_pstrcat(p, names, i ? ", " : "", "'", client->user_claims[i], "'", NULL);
+        }
         return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_MISSING,
-                               apr_psprintf(p, "ID token has no '%s' claim", client->user_claim));
+                               apr_psprintf(p, "the token has none of the claims %s "
+                                            "(OneLoginRemoteUserClaim)", names));
     }
     /* REMOTE_USER travels in headers (RequestHeader, mod_proxy) and logs: a CR or LF would split
      * a header at the backend, other controls make strict parsers refuse the request. */
     if (!olo_session_is_printable(user)) {
         return olo_outcome_set(out, APR_EINVAL, OLO_R_USER_CLAIM_INVALID,
                                apr_psprintf(p, "the '%s' claim holds control characters",
-                                            client->user_claim));
+                                            claim));
     }
     json_t *exp = json_object_get(claims, "exp");
+    json_t *iat = json_object_get(claims, "iat");
     session->user = user;
     session->sub = olo_claims_string(claims, "sub");
     session->email = olo_claims_string(claims, "email");
@@ -97,6 +160,7 @@ apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_
     session->id_token = tokens->id_token;
     session->refresh_token = tokens->refresh_token;
     session->token_expires = json_is_number(exp) ? apr_time_from_sec(json_number_value(exp)) : 0;
+    session->token_issued = json_is_number(iat) ? apr_time_from_sec(json_number_value(iat)) : 0;
     olo_session_mark_printable(session);
     return olo_outcome_set(out, APR_SUCCESS, OLO_OK, NULL);
 }

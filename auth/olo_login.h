@@ -16,7 +16,7 @@ typedef struct olo_client_t {
     const char *client_secret;      /* NULL: public client, PKCE only ("None (PKCE)") */
     const char *redirect_uri;       /* absolute */
     const char *scope;
-    const char *user_claim;         /* becomes REMOTE_USER */
+    const char *const *user_claims; /* NULL-terminated; the first present becomes REMOTE_USER */
     apr_interval_time_t skew;
     apr_interval_time_t session_max_age;
 } olo_client_t;
@@ -63,27 +63,40 @@ apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out,
 
 /**
  * A token grant from start to verified claims: discovery, the POST of grant_form, and the ID
- * token in the answer checked against want (signature, then claims).
+ * token in the answer checked against want (signature, then claims). An answer without an ID
+ * token is OLO_R_PROVIDER_BAD_RESPONSE, unless id_token_optional (a refresh, OIDC Core 12.2):
+ * then success with tokens->id_token and *pclaims NULL.
  */
 apr_status_t olo_callback_grant(olo_tokens_t **ptokens, json_t **pclaims, olo_outcome_t *out,
                                 apr_pool_t *p, const olo_provider_t *prov,
                                 const olo_client_t *client, const char *grant_form,
-                                const olo_expect_t *want, apr_time_t now);
+                                const olo_expect_t *want, int id_token_optional, apr_time_t now);
 
 /**
- * Verifies an ID token with the provider's keys, refetching them once when its kid is
- * unknown (key rotation), then checks its claims against want.
+ * Verifies an ID token with the provider's keys, then checks its claims against want. When
+ * the cached keys lack its kid (key rotation) they are fetched again as on_unknown_kid says:
+ * OLO_JWKS_REFETCH for a token from the token endpoint, OLO_JWKS_REFETCH_LIMITED for one a
+ * client presents.
  */
 apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
                                     const olo_provider_t *prov, const olo_metadata_t *md,
                                     const char *id_token, const olo_expect_t *want,
-                                    apr_time_t now);
+                                    olo_jwks_want_t on_unknown_kid, apr_time_t now);
 
 
 /**
+ * The value of the first of names (NULL-terminated) that claims holds as a non-empty string
+ * (or number, or array, as olo_claims_text renders them), with *pclaim naming it; NULL when
+ * none is present. OpenMetadata picks its principal the same way (jwtPrincipalClaims).
+ */
+const char *olo_login_user(apr_pool_t *p, json_t *claims, const char *const *names,
+                           const char **pclaim);
+
+/**
  * Fills the identity of session (user, sub, email, name, groups, tokens and the ID token's
- * expiry) from verified claims; OLO_R_USER_CLAIM_MISSING when the user claim is absent,
- * OLO_R_USER_CLAIM_INVALID when it holds control characters.
+ * expiry and issue time) from verified claims; the user is the first present user claim.
+ * OLO_R_USER_CLAIM_MISSING when none is present, OLO_R_USER_CLAIM_INVALID when the chosen
+ * one holds control characters.
  */
 apr_status_t olo_login_identity(olo_session_t *session, olo_outcome_t *out, apr_pool_t *p,
                                 json_t *claims, const olo_client_t *client,

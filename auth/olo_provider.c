@@ -1,5 +1,5 @@
 /* Discovery and JWKS through the shared cache. Cached JWKS entries carry their fetch time
- * ("<seconds>\n<json>") so any child can tell whether a refetch is allowed yet. */
+ * ("<seconds>\n<json>"), for whoever reads the cache. */
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -7,6 +7,7 @@
 
 #define OLO_PROVIDER_KEY_MD "md:"
 #define OLO_PROVIDER_KEY_JWKS "jwks:"
+#define OLO_PROVIDER_KEY_REFETCH "jr:"
 
 apr_status_t olo_outcome_set(olo_outcome_t *out, apr_status_t rv, olo_reason_t reason,
                              const char *detail)
@@ -130,9 +131,27 @@ static apr_status_t olo_provider_jwks_fetch(olo_jwks_t **pjwks, olo_outcome_t *o
     return APR_SUCCESS;
 }
 
+/* A limited refetch takes a marker that lives for the refetch interval, in the shared cache so
+ * that every child and node counts the same refetches. A cache that forgets the marker early
+ * only allows one more fetch: the limit saves the provider work, no decision depends on it. */
+static apr_status_t olo_provider_refetch_allowed(const olo_provider_t *prov, apr_pool_t *p,
+                                                 const char *jwks_uri, apr_time_t now,
+                                                 olo_outcome_t *out)
+{
+    const char *key = apr_pstrcat(p, OLO_PROVIDER_KEY_REFETCH, jwks_uri, NULL);
+    apr_status_t rv = prov->cache->claim(prov->cache->baton, p, key,
+                                         now + prov->jwks_refetch_interval);
+    if (rv == APR_EEXIST) {
+        return olo_outcome_set(out, APR_EAGAIN, OLO_R_KID_UNKNOWN,
+                               "an unknown kid made us fetch the JWKS too recently; not asking "
+                               "the provider again yet (OneLoginJWKSRefetchInterval)");
+    }
+    return APR_SUCCESS;     /* a cache that cannot count does not stop the refetch */
+}
+
 apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_t *p,
-                               const olo_provider_t *prov, const char *jwks_uri, int refetch,
-                               apr_time_t now)
+                               const olo_provider_t *prov, const char *jwks_uri,
+                               olo_jwks_want_t want, apr_time_t now)
 {
     const char *key = apr_pstrcat(p, OLO_PROVIDER_KEY_JWKS, jwks_uri, NULL);
     olo_jwks_t *jwks = NULL;
@@ -140,22 +159,24 @@ apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_
     const char *json = NULL;
     apr_size_t len = 0, jlen = 0;
     apr_time_t fetched = 0;
+    apr_status_t rv;
 
-    apr_status_t rv = olo_provider_cache_get(prov, p, key, &cached, &len, out);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
-        goto cleanup;
-    }
-    if (rv == APR_SUCCESS && olo_provider_jwks_unpack(&fetched, &json, &jlen, cached, len) == APR_SUCCESS) {
-        if (refetch && now - fetched < prov->jwks_refetch_interval) {
-            rv = olo_outcome_set(out, APR_EAGAIN, OLO_R_KID_UNKNOWN,
-                                 "JWKS refetched too recently; not asking the provider again yet");
+    if (want == OLO_JWKS_CACHED) {
+        rv = olo_provider_cache_get(prov, p, key, &cached, &len, out);
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
             goto cleanup;
         }
-        if (!refetch && olo_jwks_parse(&jwks, p, json, jlen) == APR_SUCCESS) {
+        if (rv == APR_SUCCESS
+            && olo_provider_jwks_unpack(&fetched, &json, &jlen, cached, len) == APR_SUCCESS
+            && olo_jwks_parse(&jwks, p, json, jlen) == APR_SUCCESS) {
             goto cleanup;
         }
     }
-    if (refetch) {
+    else {
+        if (want == OLO_JWKS_REFETCH_LIMITED
+            && (rv = olo_provider_refetch_allowed(prov, p, jwks_uri, now, out)) != APR_SUCCESS) {
+            goto cleanup;
+        }
         olo_provider_tell(prov, OLO_PROVIDER_REFETCH_JWKS);
     }
     rv = olo_provider_jwks_fetch(&jwks, out, p, prov, jwks_uri, key, now);

@@ -2,6 +2,7 @@
 #define OLO_PROVIDER_H
 
 #include <apr_pools.h>
+#include <apr_thread_mutex.h>
 #include <apr_time.h>
 #include "olo_cache.h"
 #include "olo_discovery.h"
@@ -16,12 +17,22 @@ typedef enum {
     OLO_PROVIDER_REFETCH_JWKS,      /* ...early, before its TTL, for a token's unknown kid */
 } olo_provider_event_t;
 
+/** Which key set a caller wants, and how far an unknown kid may send us to the network. */
+typedef enum {
+    OLO_JWKS_CACHED,            /* the cached set; fetched only when absent or past its TTL */
+    OLO_JWKS_REFETCH,           /* a fresh set: a token from the token endpoint, over verified
+                                 * TLS, named a kid we do not hold (the provider rotated) */
+    OLO_JWKS_REFETCH_LIMITED,   /* a fresh set unless an unknown kid forced one within the
+                                 * refetch interval: a client's bearer token may invent kids */
+} olo_jwks_want_t;
+
 typedef void olo_provider_notify_fn(olo_provider_event_t event);
 
 /**
  * The provider as seen through the shared cache: discovery metadata and the JWKS are fetched
- * once, cached with a TTL for every child and node, and the JWKS is refetched early only
- * when a token names an unknown kid, at most once per refetch interval.
+ * once, cached with a TTL for every child and node, and the JWKS is refetched early when a
+ * token names an unknown kid: at once for the provider's own answers, at most once per refetch
+ * interval for tokens that clients present.
  */
 typedef struct olo_provider_t {
     const char *issuer;
@@ -29,8 +40,9 @@ typedef struct olo_provider_t {
     const olo_cache_t *cache;
     apr_interval_time_t metadata_ttl;
     apr_interval_time_t jwks_ttl;
-    apr_interval_time_t jwks_refetch_interval;
+    apr_interval_time_t jwks_refetch_interval;  /* between refetches that bearer kids force */
     olo_provider_notify_fn *notify; /* optional: told before each fetch (whatever its outcome) */
+    apr_thread_mutex_t *refetch_lock;   /* optional: one OLO_JWKS_REFETCH at a time per process */
 } olo_provider_t;
 
 /** What went wrong, for the log: reason plus words (never secrets or bodies). */
@@ -49,14 +61,15 @@ apr_status_t olo_provider_metadata(olo_metadata_t **pmd, olo_outcome_t *out, apr
                                    const olo_provider_t *prov, apr_time_t now);
 
 /**
- * The signing keys at jwks_uri (the provider's, or another trusted set). With `refetch` the
- * cached set is replaced by a fresh one unless the cached set is younger than
- * jwks_refetch_interval (then APR_EAGAIN: a flood of tokens with invented kids cannot make us
- * hammer the provider).
+ * The signing keys at jwks_uri (the provider's, or another trusted set), as `want` says.
+ * OLO_JWKS_REFETCH_LIMITED answers APR_EAGAIN (OLO_R_KID_UNKNOWN) when another limited refetch
+ * of that set happened within jwks_refetch_interval, on any child or node: a flood of tokens
+ * with invented kids cannot make us hammer the provider. Ordinary fetches (absent, past the
+ * TTL) and OLO_JWKS_REFETCH never count against that limit.
  */
 apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_t *p,
-                               const olo_provider_t *prov, const char *jwks_uri, int refetch,
-                               apr_time_t now);
+                               const olo_provider_t *prov, const char *jwks_uri,
+                               olo_jwks_want_t want, apr_time_t now);
 
 /** Fetches url and checks for a 200 answer; the shared fetch step of discovery and JWKS. */
 apr_status_t olo_provider_get(const char **pbody, apr_size_t *plen, olo_outcome_t *out,

@@ -32,12 +32,13 @@ apr_status_t olo_session_seal_as(const char **pvalue, apr_pool_t *p, const olo_s
     }
     /* "s*" leaves a NULL member out: the cookie stays small */
     json = olo_json_own(p, json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:I, s:I, "
-                                     "s:I, s:I}",
+                                     "s:I, s:I, s:I}",
                                      "i", session->id, "u", session->user, "s", session->sub,
                                      "e", session->email, "n", session->name,
                                      "g", session->groups, "t", session->id_token,
                                      "r", session->refresh_token,
                                      "te", (json_int_t)apr_time_sec(session->token_expires),
+                                     "ti", (json_int_t)apr_time_sec(session->token_issued),
                                      "c", (json_int_t)apr_time_sec(session->created),
                                      "x", (json_int_t)apr_time_sec(session->expires),
                                      "a", (json_int_t)apr_time_sec(session->last_seen)));
@@ -91,26 +92,29 @@ static apr_status_t olo_session_parse(olo_session_t **psession, apr_pool_t *p,
                                       const unsigned char *plain, apr_size_t len)
 {
     olo_session_t *session = apr_pcalloc(p, sizeof(*session));
-    json_int_t created = -1, expires = -1, seen = -1, token_expires = 0;
+    json_int_t created = -1, expires = -1, seen = -1, token_expires = 0, token_issued = 0;
     json_t *json = olo_json_load(p, (const char *)plain, len);
 
     if (json == NULL) {
         return APR_EINVAL;
     }
-    if (json_unpack(json, "{s:s, s:s, s:s, s?s, s?s, s?s, s?s, s?s, s?I, s:I, s:I, s:I}",
+    if (json_unpack(json, "{s:s, s:s, s:s, s?s, s?s, s?s, s?s, s?s, s?I, s?I, s:I, s:I, s:I}",
                     "i", &session->id, "u", &session->user, "s", &session->sub,
                     "e", &session->email, "n", &session->name, "g", &session->groups,
                     "t", &session->id_token, "r", &session->refresh_token,
-                    "te", &token_expires, "c", &created, "x", &expires, "a", &seen) != 0
+                    "te", &token_expires, "ti", &token_issued, "c", &created, "x", &expires,
+                    "a", &seen) != 0
         || session->user[0] == '\0' || session->sub[0] == '\0' || session->id[0] == '\0'
         || !olo_session_time_ok(created) || !olo_session_time_ok(expires)
-        || !olo_session_time_ok(seen) || !olo_session_time_ok(token_expires)) {
+        || !olo_session_time_ok(seen) || !olo_session_time_ok(token_expires)
+        || !olo_session_time_ok(token_issued)) {
         return APR_EINVAL;
     }
     session->created = apr_time_from_sec(created);
     session->expires = apr_time_from_sec(expires);
     session->last_seen = apr_time_from_sec(seen);
     session->token_expires = apr_time_from_sec(token_expires);
+    session->token_issued = apr_time_from_sec(token_issued);
     olo_session_mark_printable(session);
     *psession = session;
     return APR_SUCCESS;

@@ -20,6 +20,7 @@ typedef struct olo_session_t {
     const char *id_token;   /* forwarded to the backend; NULL when not kept */
     const char *refresh_token;  /* NULL when the provider gave none */
     apr_time_t token_expires;   /* the ID token's exp; 0 when unknown */
+    apr_time_t token_issued;    /* the ID token's iat; 0 when unknown (older cookies) */
     apr_time_t created;     /* login time */
     apr_time_t expires;     /* created + OneLoginSessionMaxAge */
     apr_time_t last_seen;   /* last request, to the granularity of olo_session_needs_touch */

@@ -77,21 +77,23 @@ static const char *olo_token_error_code(apr_pool_t *p, json_t *json)
 }
 
 /* The tokens of a successful answer; the strings belong to json, owned by p. */
-static apr_status_t olo_token_read(olo_tokens_t **ptokens, apr_pool_t *p, json_t *json)
+static const char *olo_token_read(olo_tokens_t **ptokens, apr_pool_t *p, json_t *json)
 {
     olo_tokens_t *tokens = apr_pcalloc(p, sizeof(*tokens));
+    json_t *id_token = json_object_get(json, "id_token");
     json_t *type = json_object_get(json, "token_type");
     json_t *expires_in = json_object_get(json, "expires_in");
 
-    /* OIDC Core 3.1.3.3: an authorization code grant for openid returns an ID token */
-    tokens->id_token = json_string_value(json_object_get(json, "id_token"));
-    if (tokens->id_token == NULL || tokens->id_token[0] == '\0') {
-        return APR_EINVAL;
+    /* OIDC Core 12.2: a refresh answer may leave the ID token out; whoever asked for the grant
+     * knows whether it needs one. Present, it must be a non-empty string. */
+    if (id_token && (!json_is_string(id_token) || !json_string_value(id_token)[0])) {
+        return "id_token is not a non-empty string";
     }
+    tokens->id_token = json_string_value(id_token);
     /* OIDC Core 3.1.3.3: token_type is Bearer, compared case-insensitively (RFC 6749 5.1) */
     if (type != NULL
         && (!json_is_string(type) || strcasecmp(json_string_value(type), "Bearer") != 0)) {
-        return APR_EINVAL;
+        return "token_type is not Bearer";
     }
     tokens->access_token = json_string_value(json_object_get(json, "access_token"));
     tokens->refresh_token = json_string_value(json_object_get(json, "refresh_token"));
@@ -99,41 +101,63 @@ static apr_status_t olo_token_read(olo_tokens_t **ptokens, apr_pool_t *p, json_t
         tokens->expires_in = (long)json_integer_value(expires_in);
     }
     *ptokens = tokens;
-    return APR_SUCCESS;
+    return NULL;
+}
+
+/* Why an answer that is not a success, nor an RFC 6749 5.2 error, was refused. */
+static const char *olo_token_unexpected(int http_status)
+{
+    return http_status == 200 ? "the answer is not a token response"
+                              : "the status is neither 200 nor an RFC 6749 error answer";
 }
 
 apr_status_t olo_token_parse(olo_tokens_t **ptokens, olo_reason_t *preason, const char **perror,
-                             apr_pool_t *p, int http_status, const char *body, apr_size_t len)
+                             const char **pwhy, apr_pool_t *p, int http_status,
+                             const char *body, apr_size_t len)
 {
     olo_tokens_t *tokens = NULL;
     olo_reason_t reason = OLO_R_PROVIDER_BAD_RESPONSE;
     const char *error = NULL;
-    apr_status_t rv = APR_EGENERAL;
+    const char *why = NULL;
     json_t *json;
 
     /* duplicate members would make "which id_token" depend on the parser */
-    if (body == NULL || len == 0 || len > OLO_TOKEN_MAX_BYTES
-        || (json = olo_json_load(p, body, len)) == NULL) {
-        goto cleanup;
+    if (body == NULL || len == 0) {
+        why = "the body is empty";
     }
-    if (!json_is_object(json)) {
-        goto cleanup;
+    else if (len > OLO_TOKEN_MAX_BYTES) {
+        why = "the body is oversized";
     }
-    if (http_status == 200) {
-        rv = (olo_token_read(&tokens, p, json) == APR_SUCCESS) ? APR_SUCCESS : APR_EGENERAL;
+    else if ((json = olo_json_load(p, body, len)) == NULL) {
+        why = "the body is not JSON (or repeats a member)";
+    }
+    else if (!json_is_object(json)) {
+        why = "the body is not a JSON object";
+    }
+    else if (http_status == 200) {
+        why = olo_token_read(&tokens, p, json);
     }
     /* RFC 6749 5.2: an error answer is 400, or 401 when client authentication failed */
     else if ((http_status == 400 || http_status == 401)
              && (error = olo_token_error_code(p, json)) != NULL) {
         reason = OLO_R_TOKEN_ENDPOINT_ERROR;
+        why = apr_pstrcat(p, "error=", error, NULL);
     }
-cleanup:
+    else {
+        why = olo_token_unexpected(http_status);
+    }
+    if (!why && !tokens) {
+        why = olo_token_unexpected(http_status);
+    }
     if (preason != NULL) {
-        *preason = (rv == APR_SUCCESS) ? OLO_OK : reason;
+        *preason = why ? reason : OLO_OK;
     }
     if (perror != NULL) {
-        *perror = (rv != APR_SUCCESS) ? error : NULL;
+        *perror = why ? error : NULL;
     }
-    *ptokens = (rv == APR_SUCCESS) ? tokens : NULL;
-    return rv;
+    if (pwhy != NULL) {
+        *pwhy = why;
+    }
+    *ptokens = why ? NULL : tokens;
+    return why ? APR_EGENERAL : APR_SUCCESS;
 }

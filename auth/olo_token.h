@@ -23,7 +23,7 @@ const char *olo_token_code_form(apr_pool_t *p, const char *code, const char *red
 
 /**
  * The form body of a refresh_token grant (RFC 6749 section 6), with client_id for public
- * clients. OneLogin answers with a new ID token.
+ * clients. OneLogin answers with a new ID token; other providers may not (OIDC Core 12.2).
  */
 const char *olo_token_refresh_form(apr_pool_t *p, const char *refresh_token,
                                    const char *client_id, int with_client_id);
@@ -33,14 +33,17 @@ const char *olo_token_basic_auth(apr_pool_t *p, const char *client_id, const cha
 
 /**
  * Parses a token endpoint answer of at most OLO_TOKEN_MAX_BYTES. HTTP 200 with a JSON object
- * holding a non-empty string id_token (and token_type "Bearer" in any case, when present):
- * success; strings are allocated from p. An error answer (400 or 401 with {"error":...},
- * RFC 6749 5.2): OLO_R_TOKEN_ENDPOINT_ERROR, *perror set to the error code (sanitised to
- * printable ASCII, at most 64 bytes) when given. Anything else (other statuses, not JSON,
- * duplicate members, no id_token): OLO_R_PROVIDER_BAD_RESPONSE, *perror NULL. perror and
- * preason may be NULL.
+ * (token_type "Bearer" in any case, when present; id_token, when present, a non-empty string):
+ * success, strings allocated from p. The answer may lack an id_token (a refresh answer, OIDC
+ * Core 12.2): tokens->id_token is then NULL and the caller decides. An error answer (400 or
+ * 401 with {"error":...}, RFC 6749 5.2): OLO_R_TOKEN_ENDPOINT_ERROR, *perror set to the error
+ * code (sanitised to printable ASCII, at most 64 bytes). Anything else (other statuses, not
+ * JSON, duplicate members): OLO_R_PROVIDER_BAD_RESPONSE, *perror NULL. On failure *pwhy says
+ * why in words for the log ("error=invalid_grant", "the body is not JSON"...). perror, pwhy
+ * and preason may be NULL.
  */
 apr_status_t olo_token_parse(olo_tokens_t **ptokens, olo_reason_t *preason, const char **perror,
-                             apr_pool_t *p, int http_status, const char *body, apr_size_t len);
+                             const char **pwhy, apr_pool_t *p, int http_status,
+                             const char *body, apr_size_t len);
 
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <apr_strings.h>
 #include "olo_fuzz.h"
+#include "../../auth/olo_config.h"
 #include "../../auth/olo_bearer.h"
 
 static apr_array_header_t *jwks_uris;
@@ -42,9 +43,10 @@ static const char *header_of(apr_pool_t *p, const uint8_t *data, size_t size)
 
 static void verify(apr_pool_t *p, const char *token, int require_exp)
 {
-    olo_client_t client = {OLO_FUZZ_CLIENT_ID, NULL, "/callback", "openid email", "email",
-                           apr_time_from_sec(60), apr_time_from_sec(28800)};
-    olo_bearer_policy_t policy = {jwks_uris, {issuers, NULL, require_exp, apr_time_from_sec(60)}};
+    olo_client_t client = {OLO_FUZZ_CLIENT_ID, NULL, "/callback", "openid email",
+                           olo_default_user_claims, apr_time_from_sec(60), apr_time_from_sec(28800)};
+    olo_bearer_policy_t policy = {jwks_uris, {issuers, NULL, require_exp, apr_time_from_sec(60)},
+                                  olo_default_user_claims};
     olo_outcome_t out = {OLO_OK, NULL};
     json_t *claims = NULL;
     json_t *exp;

@@ -36,7 +36,7 @@ static void check_key(const char *key)
 
 static olo_bearer_policy_t policy_of(apr_pool_t *p, char *text)
 {
-    olo_bearer_policy_t policy = {NULL, {NULL, NULL, 1, apr_time_from_sec(60)}};
+    olo_bearer_policy_t policy = {NULL, {NULL, NULL, 1, apr_time_from_sec(60)}, NULL};
     apr_array_header_t *lists[3] = {apr_array_make(p, 2, sizeof(char *)),
                                     apr_array_make(p, 2, sizeof(char *)),
                                     apr_array_make(p, 2, sizeof(char *))};

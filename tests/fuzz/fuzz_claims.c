@@ -3,6 +3,7 @@
 #include <string.h>
 #include <apr_tables.h>
 #include "olo_fuzz.h"
+#include "../../auth/olo_config.h"
 #include "../../auth/olo_login.h"
 #include "../../jwt/olo_claims.h"
 #include "../../jwt/olo_json.h"
@@ -43,7 +44,10 @@ static void check_id_token(json_t *claims, const olo_expect_t *want)
 /* What the glue does with claims that passed: the identity it hands to the backend. */
 static void check_identity(apr_pool_t *p, json_t *claims)
 {
-    static const char *const user_claims[] = {"email", "sub", "groups", "preferred_username"};
+    static const char *const email[] = {"email", NULL}, *const sub[] = {"sub", NULL};
+    static const char *const groups[] = {"groups", "email", NULL};
+    static const char *const *const user_claims[] = {email, sub, groups,
+                                                     olo_default_user_claims};
     olo_tokens_t tokens = {"id.token.x", NULL, NULL, 0};
 
     for (size_t i = 0; i < sizeof(user_claims) / sizeof(user_claims[0]); i++) {

@@ -400,13 +400,13 @@ static void olo_fuzz_start_provider(apr_pool_t *p)
                                    olo_fuzz_cache_claim, olo_fuzz_cache_remove};
     olo_fuzz_prov = (olo_provider_t){OLO_FUZZ_ISSUER, &olo_fuzz_http, &olo_fuzz_cache,
                                      apr_time_from_sec(3600), apr_time_from_sec(3600),
-                                     apr_time_from_sec(30), NULL};
-    /* fill the cache as a running server has it; the JWKS entries say "fetched 10 minutes
-     * ago", so one refetch for an unknown kid is allowed and goes to the fake transport */
+                                     apr_time_from_sec(30), NULL, NULL};
+    /* fill the cache as a running server has it; an unknown kid in a bearer token may force
+     * one refetch (no marker of an earlier one), which goes to the fake transport */
     if (olo_provider_metadata(&md, &out, p, &olo_fuzz_prov, OLO_FUZZ_NOW) != APR_SUCCESS
-        || olo_provider_jwks(&jwks, &out, p, &olo_fuzz_prov, OLO_FUZZ_JWKS_URI, 0,
+        || olo_provider_jwks(&jwks, &out, p, &olo_fuzz_prov, OLO_FUZZ_JWKS_URI, OLO_JWKS_CACHED,
                              OLO_FUZZ_NOW - apr_time_from_sec(600)) != APR_SUCCESS
-        || olo_provider_jwks(&jwks, &out, p, &olo_fuzz_prov, OLO_FUZZ_BOT_JWKS_URI, 0,
+        || olo_provider_jwks(&jwks, &out, p, &olo_fuzz_prov, OLO_FUZZ_BOT_JWKS_URI, OLO_JWKS_CACHED,
                              OLO_FUZZ_NOW - apr_time_from_sec(600)) != APR_SUCCESS) {
         fprintf(stderr, "fuzz: the in-memory provider does not start: %s\n",
                 out.detail ? out.detail : "?");

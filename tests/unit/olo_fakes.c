@@ -84,7 +84,7 @@ static apr_status_t olo_fake_cache_retrieve(void *baton, apr_pool_t *p, const ch
         return APR_EGENERAL;
     }
     olo_fake_entry_t *e = apr_hash_get(fake->entries, key, APR_HASH_KEY_STRING);
-    if (!e) {
+    if (!e || (fake->clock && e->expiry && e->expiry <= fake->clock)) {
         return APR_NOTFOUND;
     }
     *pvalue = apr_pstrmemdup(p, e->value, e->len);

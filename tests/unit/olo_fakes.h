@@ -28,6 +28,7 @@ typedef struct olo_fake_cache_t {
     apr_pool_t *p;
     apr_hash_t *entries;
     int fail;                   /* every call fails with APR_EGENERAL (cache down) */
+    apr_time_t clock;           /* when set: entries whose expiry is not after it are gone */
     olo_cache_t cache;
 } olo_fake_cache_t;
 

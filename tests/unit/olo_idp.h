@@ -6,6 +6,7 @@
 
 #include <cjose/cjose.h>
 #include "olo_fakes.h"
+#include "../../auth/olo_config.h"
 #include "../../auth/olo_login.h"
 
 #define ISSUER "https://idp.example/oidc/2"

@@ -179,6 +179,17 @@ START_TEST(policy_digest_is_stable_and_changes_with_every_field)
     p = base;
     p.expect.skew = base.expect.skew + 1;
     ck_assert_str_ne(digest(&p), d);
+    /* the verdict holds the identity the claim list picked */
+    static const char *const by_sub[] = {"sub", NULL}, *const by_email[] = {"email", NULL};
+    static const char *const both[] = {"email", "sub", NULL};
+    p = base;
+    p.user_claims = by_sub;
+    const char *d_sub = digest(&p);
+    ck_assert_str_ne(d_sub, d);
+    p.user_claims = by_email;
+    ck_assert_str_ne(digest(&p), d_sub);
+    p.user_claims = both;
+    ck_assert_str_ne(digest(&p), d_sub);
     ck_assert_str_ne(olo_bearer_policy_digest(olo_test_pool, ISSUER, "other-client", &base), d);
     ck_assert_str_ne(olo_bearer_policy_digest(olo_test_pool, ISSUER "/x", CLIENT, &base), d);
 }

@@ -40,7 +40,11 @@ START_TEST(defaults_fill_only_unset_fields)
     ck_assert_str_eq(c->scope, "openid groups");
     ck_assert_str_eq(c->redirect_uri, "/callback");
     ck_assert_str_eq(c->login_path, "/signin");
-    ck_assert_str_eq(c->user_claim, "email");
+    /* OpenMetadata's jwtPrincipalClaims order */
+    ck_assert_str_eq(c->user_claims[0], "email");
+    ck_assert_str_eq(c->user_claims[1], "preferred_username");
+    ck_assert_str_eq(c->user_claims[2], "sub");
+    ck_assert_ptr_null(c->user_claims[3]);
     ck_assert_str_eq(c->cache, "shmcb");
     ck_assert_int_eq(c->session_max_age, 28800);
     ck_assert_int_le(c->http_timeout, 10);   /* a hung provider must not hold a worker long */
@@ -127,6 +131,26 @@ START_TEST(session_store_cookie_or_server)
 }
 END_TEST
 
+START_TEST(remote_user_claims_are_an_ordered_list)
+{
+    const char *const *list = NULL;
+    ck_assert_ptr_null(olo_config_parse_claims(&list, olo_test_pool, "  upn\temail  sub "));
+    ck_assert_str_eq(list[0], "upn");
+    ck_assert_str_eq(list[1], "email");
+    ck_assert_str_eq(list[2], "sub");
+    ck_assert_ptr_null(list[3]);
+    ck_assert_ptr_null(olo_config_parse_claims(&list, olo_test_pool,
+                                               "https://example.com/claims/login"));
+    ck_assert_ptr_null(list[1]);
+    /* the claim name reaches log lines and pages: no quotes, controls, nothing empty */
+    ck_assert_ptr_nonnull(olo_config_parse_claims(&list, olo_test_pool, ""));
+    ck_assert_ptr_nonnull(olo_config_parse_claims(&list, olo_test_pool, "email \"sub\""));
+    ck_assert_ptr_nonnull(olo_config_parse_claims(&list, olo_test_pool, "a\x01b"));
+    ck_assert_ptr_nonnull(olo_config_parse_claims(&list, olo_test_pool, "a b c d e f g h i"));
+    ck_assert_ptr_null(olo_config_parse_claims(&list, olo_test_pool, "a b c d e f g h"));
+}
+END_TEST
+
 START_TEST(dir_merge_and_defaults)
 {
     olo_dir_conf_t *base = olo_config_dir_create(olo_test_pool);
@@ -173,6 +197,7 @@ Suite *olo_suite_config(void)
     tcase_add_test(tc, redirect_uri_path_or_absolute_url);
     tcase_add_test(tc, seconds_within_bounds);
     tcase_add_test(tc, session_store_cookie_or_server);
+    tcase_add_test(tc, remote_user_claims_are_an_ordered_list);
     tcase_add_test(tc, dir_merge_and_defaults);
     tcase_add_test(tc, key_purpose_binds_issuer_and_client);
     suite_add_tcase(s, tc);

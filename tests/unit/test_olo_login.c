@@ -155,35 +155,86 @@ START_TEST(nonce_of_another_login_refused)
 }
 END_TEST
 
+/* A kid the provider does not publish even after asking again: refused, after one refetch. */
 START_TEST(token_signed_by_unknown_key_refused)
 {
     fixture_t *f = fixture();
     olo_session_t *s = NULL;
     olo_outcome_t out;
     olo_jwks_t *jwks = NULL;
-    /* keys fetched just now: the refetch that key-b's kid asks for is not allowed yet */
     ck_assert_int_eq(olo_provider_jwks(&jwks, &out, olo_test_pool, &f->prov,
-                                       JWKS_URI, 0, OLO_TEST_NOW), 0);
+                                       JWKS_URI, OLO_JWKS_CACHED, OLO_TEST_NOW), 0);
     route_token(f, id_token(key_b, "nonce-1", NULL));
     ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_KID_UNKNOWN);
-    ck_assert_int_eq(olo_fake_http_count(f->http, JWKS_URI), 1);
+    ck_assert_int_eq(olo_fake_http_count(f->http, JWKS_URI), 2);
 }
 END_TEST
 
-START_TEST(key_rotation_refetches_keys_once)
+/* The provider rotates a second after the keys were fetched (by the first login): the very
+ * next login refetches and succeeds, and the one after that uses the fresh keys. */
+START_TEST(key_rotation_right_after_a_fetch_refetches_keys_once)
 {
     fixture_t *f = fixture();
     olo_session_t *s = NULL;
     olo_outcome_t out;
     olo_jwks_t *jwks = NULL;
-    apr_time_t earlier = OLO_TEST_NOW - apr_time_from_sec(300);
     ck_assert_int_eq(olo_provider_jwks(&jwks, &out, olo_test_pool, &f->prov,
-                                       JWKS_URI, 0, earlier), 0);
+                                       JWKS_URI, OLO_JWKS_CACHED, OLO_TEST_NOW), 0);
     olo_fake_http_route(f->http, JWKS_URI, 200, jwks_of(key_b));   /* the provider rotated */
     route_token(f, id_token(key_b, "nonce-1", NULL));
     ck_assert_int_eq(finish(f, &s, &out), APR_SUCCESS);
     ck_assert_int_eq(olo_fake_http_count(f->http, JWKS_URI), 2);
+    ck_assert_int_eq(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_int_eq(olo_fake_http_count(f->http, JWKS_URI), 2);
+}
+END_TEST
+
+/* A client's bearer token with an unknown kid may force a refetch only once per interval. */
+START_TEST(bearer_kids_refetch_within_the_limit)
+{
+    fixture_t *f = fixture();
+    olo_metadata_t *md = NULL;
+    olo_outcome_t out;
+    olo_expect_t want = {ISSUER, CLIENT, NULL, apr_time_from_sec(60), 0};
+    json_t *claims = NULL;
+    const char *token = id_token(key_b, NULL, NULL);
+    ck_assert_int_eq(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_ne(olo_login_verify_token(&claims, &out, olo_test_pool, &f->prov, md, token,
+                                                &want, OLO_JWKS_REFETCH_LIMITED, OLO_TEST_NOW),
+                         APR_SUCCESS);
+        ck_assert_int_eq(out.reason, OLO_R_KID_UNKNOWN);
+    }
+    ck_assert_int_eq(olo_fake_http_count(f->http, JWKS_URI), 2);
+}
+END_TEST
+
+/* REMOTE_USER is the first present claim of the list: OpenMetadata's jwtPrincipalClaims. */
+START_TEST(user_is_the_first_present_claim)
+{
+    fixture_t *f = fixture();
+    olo_session_t *s = NULL;
+    olo_outcome_t out;
+    static const char *const upn_first[] = {"upn", "preferred_username", "email", NULL};
+    json_t *claims = json_pack("{s:s, s:s}", "sub", "svc-1", "preferred_username", "ingestion");
+    const char *claim = NULL;
+    ck_assert_str_eq(olo_login_user(olo_test_pool, claims, olo_default_user_claims, &claim),
+                     "ingestion");
+    ck_assert_str_eq(claim, "preferred_username");
+    json_object_del(claims, "preferred_username");
+    ck_assert_str_eq(olo_login_user(olo_test_pool, claims, olo_default_user_claims, &claim),
+                     "svc-1");
+    json_object_set_new(claims, "email", json_string(""));  /* empty is absent */
+    ck_assert_str_eq(olo_login_user(olo_test_pool, claims, olo_default_user_claims, &claim),
+                     "svc-1");
+    ck_assert_ptr_null(olo_login_user(olo_test_pool, claims, upn_first, &claim));
+    ck_assert_ptr_null(claim);
+    json_decref(claims);
+    f->client.user_claims = upn_first;
+    route_token(f, id_token(key_a, "nonce-1", "\"preferred_username\":\"alice.p\""));
+    ck_assert_int_eq(finish(f, &s, &out), APR_SUCCESS);
+    ck_assert_str_eq(s->user, "alice.p");
 }
 END_TEST
 
@@ -192,10 +243,12 @@ START_TEST(missing_user_claim_refused)
     fixture_t *f = fixture();
     olo_session_t *s = NULL;
     olo_outcome_t out;
-    f->client.user_claim = "preferred_username";
+    static const char *const claims[] = {"preferred_username", "upn", NULL};
+    f->client.user_claims = claims;
     route_token(f, id_token(key_a, "nonce-1", NULL));
     ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_USER_CLAIM_MISSING);
+    ck_assert_ptr_nonnull(strstr(out.detail, "'preferred_username', 'upn'"));
 }
 END_TEST
 
@@ -204,7 +257,8 @@ START_TEST(user_claim_with_control_characters_refused)
     fixture_t *f = fixture();
     olo_session_t *s = NULL;
     olo_outcome_t out;
-    f->client.user_claim = "preferred_username";
+    static const char *const claims[] = {"preferred_username", "email", NULL};
+    f->client.user_claims = claims;
     route_token(f, id_token(key_a, "nonce-1", "\"preferred_username\":\"alice\\r\\nX-Injected: yes\""));
     ck_assert_int_ne(finish(f, &s, &out), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_USER_CLAIM_INVALID);
@@ -260,7 +314,9 @@ Suite *olo_suite_login(void)
     tcase_add_test(tc, token_endpoint_refusal_is_reported);
     tcase_add_test(tc, nonce_of_another_login_refused);
     tcase_add_test(tc, token_signed_by_unknown_key_refused);
-    tcase_add_test(tc, key_rotation_refetches_keys_once);
+    tcase_add_test(tc, key_rotation_right_after_a_fetch_refetches_keys_once);
+    tcase_add_test(tc, bearer_kids_refetch_within_the_limit);
+    tcase_add_test(tc, user_is_the_first_present_claim);
     tcase_add_test(tc, missing_user_claim_refused);
     tcase_add_test(tc, user_claim_with_control_characters_refused);
     tcase_add_test(tc, callback_needs_state_and_code_or_error);

@@ -30,6 +30,7 @@ static olo_session_t *full_session(void)
     session->id_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NSJ9.c2ln";
     session->refresh_token = "rt-abc";
     session->token_expires = OLO_TEST_NOW + HOUR;
+    session->token_issued = OLO_TEST_NOW - 60 * 1000000LL;
     session->created = OLO_TEST_NOW;
     session->expires = OLO_TEST_NOW + 8 * HOUR;
     session->last_seen = OLO_TEST_NOW;
@@ -93,6 +94,7 @@ START_TEST(test_session_round_trip)
     ck_assert_str_eq(got->id, sent->id);
     ck_assert_str_eq(got->refresh_token, sent->refresh_token);
     ck_assert(got->token_expires == sent->token_expires);
+    ck_assert(got->token_issued == sent->token_issued);
     ck_assert(got->last_seen == sent->last_seen);
 }
 END_TEST

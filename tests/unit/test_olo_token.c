@@ -6,18 +6,25 @@
 
 #define ID_TOKEN "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"
 
+static const char *last_why;
+
 static olo_tokens_t *parse(olo_reason_t want, const char **perror, int status, const char *body)
 {
     static olo_tokens_t unchanged;
     olo_tokens_t *tokens = &unchanged;
     olo_reason_t reason = OLO_R__COUNT;
-    apr_status_t rv = olo_token_parse(&tokens, &reason, perror, olo_test_pool, status, body,
-                                      body ? strlen(body) : 0);
+    last_why = "unchanged";
+    apr_status_t rv = olo_token_parse(&tokens, &reason, perror, &last_why, olo_test_pool, status,
+                                      body, body ? strlen(body) : 0);
 
     ck_assert_int_eq(reason, want);
     ck_assert_int_eq(rv == APR_SUCCESS, want == OLO_OK);
     if (want != OLO_OK) {
         ck_assert_ptr_null(tokens);
+        ck_assert_ptr_nonnull(last_why);    /* a failure always says why, for the log */
+    }
+    else {
+        ck_assert_ptr_null(last_why);
     }
     return tokens;
 }
@@ -90,11 +97,38 @@ START_TEST(test_token_type_bearer_any_case)
 }
 END_TEST
 
-START_TEST(test_token_missing_id_token)
+/* OIDC Core 12.2: a refresh answer may carry no ID token (Glewlwyd's never does); the grant's
+ * caller decides whether it needs one. A present but empty or non-string one is refused. */
+START_TEST(test_token_without_id_token)
 {
-    parse(OLO_R_PROVIDER_BAD_RESPONSE, NULL, 200, "{\"access_token\":\"at\"}");
+    olo_tokens_t *tokens = parse(OLO_OK, NULL, 200,
+                                 "{\"access_token\":\"at\",\"refresh_token\":\"rt\","
+                                 "\"expires_in\":120}");
+    ck_assert_ptr_null(tokens->id_token);
+    ck_assert_str_eq(tokens->refresh_token, "rt");
+    ck_assert_int_eq(tokens->expires_in, 120);
     parse(OLO_R_PROVIDER_BAD_RESPONSE, NULL, 200, "{\"id_token\":\"\"}");
+    ck_assert_str_eq(last_why, "id_token is not a non-empty string");
     parse(OLO_R_PROVIDER_BAD_RESPONSE, NULL, 200, "{\"id_token\":{\"sub\":\"1\"}}");
+    parse(OLO_R_PROVIDER_BAD_RESPONSE, NULL, 200, "{\"id_token\":null}");
+}
+END_TEST
+
+/* The log names the cause, not only the status. */
+START_TEST(test_token_refusal_says_why)
+{
+    const char *error = NULL;
+    parse(OLO_R_TOKEN_ENDPOINT_ERROR, &error, 400, "{\"error\":\"invalid_grant\"}");
+    ck_assert_str_eq(last_why, "error=invalid_grant");
+    parse(OLO_R_PROVIDER_BAD_RESPONSE, &error, 200, "not json");
+    ck_assert_ptr_null(error);
+    ck_assert_ptr_nonnull(strstr(last_why, "not JSON"));
+    parse(OLO_R_PROVIDER_BAD_RESPONSE, NULL, 200, "[1]");
+    ck_assert_str_eq(last_why, "the body is not a JSON object");
+    parse(OLO_R_PROVIDER_BAD_RESPONSE, NULL, 500, "{\"error\":\"server_error\"}");
+    ck_assert_ptr_nonnull(strstr(last_why, "neither 200 nor"));
+    parse(OLO_R_PROVIDER_BAD_RESPONSE, NULL, 200, "{\"token_type\":\"mac\"}");
+    ck_assert_str_eq(last_why, "token_type is not Bearer");
 }
 END_TEST
 
@@ -170,7 +204,7 @@ START_TEST(test_token_oversized)
     olo_tokens_t *tokens = NULL;
     olo_reason_t reason = OLO_OK;
 
-    ck_assert_int_ne(olo_token_parse(&tokens, &reason, NULL, olo_test_pool, 200, body,
+    ck_assert_int_ne(olo_token_parse(&tokens, &reason, NULL, NULL, olo_test_pool, 200, body,
                                      OLO_TOKEN_MAX_BYTES + 1),
                      APR_SUCCESS);
     ck_assert_int_eq(reason, OLO_R_PROVIDER_BAD_RESPONSE);
@@ -194,7 +228,8 @@ Suite *olo_suite_token(void)
     tcase_add_test(answer, test_token_parses_success);
     tcase_add_test(answer, test_token_optional_members_absent);
     tcase_add_test(answer, test_token_type_bearer_any_case);
-    tcase_add_test(answer, test_token_missing_id_token);
+    tcase_add_test(answer, test_token_without_id_token);
+    tcase_add_test(answer, test_token_refusal_says_why);
     tcase_add_test(answer, test_token_duplicate_id_token_refused);
     tcase_add_test(answer, test_token_error_answer);
     tcase_add_test(answer, test_token_error_code_sanitised);
