@@ -18,8 +18,14 @@ export const ENDPOINT_MODES = new Set([
 
 /* Faults of the token endpoint for grant_type=refresh_token only; code exchanges work. */
 export const REFRESH_MODES = new Set([
-    'refresh-500', 'refresh-invalid-grant', 'refresh-bad-token',
+    'refresh-500', 'refresh-invalid-grant', 'refresh-bad-token', 'refresh-no-id-token',
 ]);
+
+/* Refresh-token rotation with a reuse grace period: the answer to a refresh token is given
+ * again when that token comes back within `grace` seconds (default 10), as providers do that
+ * rotate but forgive a second node racing the first. oidc-provider alone is strict: reuse is
+ * invalid_grant and revokes the grant. */
+export const GRACE_MODE = 'refresh-grace';
 
 function b64url(data) {
     return Buffer.from(data).toString('base64url');
@@ -167,8 +173,22 @@ export function faultMiddleware({ state, keys, log }) {
         if (isDiscovery && mode === 'discovery-slow') {
             await sleep((state.delay ?? 30) * 1000);
         }
+        const graceToken = isToken && mode === GRACE_MODE ? await refreshTokenOf(ctx) : null;
+        const replay = graceToken && state.graceAnswers?.get(graceToken);
+        if (replay && Date.now() - replay.at <= (state.grace ?? 10) * 1000) {
+            ctx.status = 200;
+            ctx.type = 'application/json';
+            ctx.body = replay.body;
+            log.add(ctx, { mode, replayed: true });
+            return;
+        }
 
         await next();
+
+        if (graceToken && ctx.status === 200) {
+            state.graceAnswers = state.graceAnswers || new Map();
+            state.graceAnswers.set(graceToken, { at: Date.now(), body: ctx.body });
+        }
 
         if (isToken && mode === 'token-reset') {
             // The provider did the work (the code is used up) and dies before answering:
@@ -222,7 +242,27 @@ async function applyRefreshFault(ctx, mode, keys) {
     } else if (mode === 'refresh-bad-token' && ctx.status === 200 && ctx.body?.id_token) {
         const idToken = await forgeIdToken(ctx.body.id_token, { mode: 'bad-signature' }, keys);
         ctx.body = { ...ctx.body, id_token: idToken };
+    } else if (mode === 'refresh-no-id-token' && ctx.status === 200) {
+        // OIDC Core 12.2 allows it, and Glewlwyd does it: a new access token only.
+        const { id_token: _dropped, ...rest } = ctx.body;
+        ctx.body = rest;
     }
+}
+
+/* The refresh_token of a refresh grant, read before oidc-provider reads the body: it then
+ * takes the parsed body (ctx.request.body) instead of the stream. null for other grants. */
+async function refreshTokenOf(ctx) {
+    if (!ctx.is('application/x-www-form-urlencoded')) {
+        return null;
+    }
+    const chunks = [];
+    for await (const chunk of ctx.req) {
+        chunks.push(chunk);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    ctx.request.body = text;
+    const form = new URLSearchParams(text);
+    return form.get('grant_type') === 'refresh_token' ? form.get('refresh_token') : null;
 }
 
 /* The JSON answer cut in half, still labelled application/json (a provider dying mid-write

@@ -30,7 +30,8 @@ import {
     TestAdapter, addClientUris, clientMetadata, listClients, registerClient,
 } from './adapter.js';
 import {
-    ENDPOINT_MODES, REFRESH_MODES, TOKEN_MODES, buildKeys, faultMiddleware, makeRsaKey,
+    ENDPOINT_MODES, GRACE_MODE, REFRESH_MODES, TOKEN_MODES, buildKeys, faultMiddleware,
+    makeRsaKey,
 } from './faults.js';
 import { handleInteraction } from './interaction.js';
 import { RequestLog } from './log.js';
@@ -258,12 +259,13 @@ async function handleControl(req, res, url, ctl) {
     case 'POST /__test/mode': {
         const mode = json.mode || 'normal';
         if (mode !== 'normal' && !TOKEN_MODES.has(mode) && !ENDPOINT_MODES.has(mode)
-            && !REFRESH_MODES.has(mode)) {
+            && !REFRESH_MODES.has(mode) && mode !== GRACE_MODE) {
             return sendJson(res, 400, { error: `unknown mode ${mode}`,
-                modes: [...TOKEN_MODES, ...ENDPOINT_MODES, ...REFRESH_MODES] });
+                modes: [...TOKEN_MODES, ...ENDPOINT_MODES, ...REFRESH_MODES, GRACE_MODE] });
         }
         Object.assign(state, { mode, delay: json.delay, secret: json.secret,
-            keepOld: !!json.keep_old, claims: json.claims, raw: json.raw });
+            keepOld: !!json.keep_old, claims: json.claims, raw: json.raw, grace: json.grace,
+            graceAnswers: new Map() });
         if (mode === 'rotate') {
             state.rotated = await makeRsaKey(`rotated-${randomBytes(6).toString('hex')}`);
         }
@@ -272,7 +274,7 @@ async function handleControl(req, res, url, ctl) {
     case 'POST /__test/reset':
         Object.assign(state, { mode: 'normal', delay: undefined, secret: undefined,
             keepOld: false, rotated: undefined, claims: undefined, raw: undefined,
-            lifetimes: { ...DEFAULT_LIFETIMES } });
+            grace: undefined, graceAnswers: new Map(), lifetimes: { ...DEFAULT_LIFETIMES } });
         log.clear();
         return sendJson(res, 200, describe(state, keys, issuer));
     case 'GET /__test/log':
