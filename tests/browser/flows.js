@@ -12,13 +12,7 @@
 // (a screenshot NN-failure.png of each open page is taken first).
 // tests/integration/test_browser.py runs it and asserts on the result.
 
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-
-import { chromium } from 'playwright-core';
-
-const CHROMIUM = '/usr/bin/chromium';
-const TIMEOUT_MS = 15000;
+import { TIMEOUT_MS, main } from './harness.js';
 const USER = { login: 'alice@example.com', password: 'alice-password' };
 const XHR_HEADERS = {
     // What a page's script sends: it wants data, so the module must answer 401, not redirect.
@@ -29,59 +23,6 @@ const XHR_HEADERS = {
 
 // ---------------------------------------------------------------------------------------
 // The browser and what it does
-
-function launchBrowser() {
-    return chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-            // The tests run as root, where Chromium's sandbox cannot start.
-            '--no-sandbox',
-            // Loopback only: any host name other than 127.0.0.1 fails to resolve.
-            '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-        ],
-    });
-}
-
-/* Every request the browser makes, in order (redirect hops are requests of their own). */
-class Traffic {
-    constructor() {
-        this.requests = [];
-    }
-
-    watch(context) {
-        context.on('request', (request) => this.requests.push({
-            method: request.method(),
-            url: request.url(),
-            navigation: request.isNavigationRequest(),
-            type: request.resourceType(),
-        }));
-    }
-
-    mark() {
-        return this.requests.length;
-    }
-
-    since(mark) {
-        return this.requests.slice(mark);
-    }
-}
-
-/* Numbered screenshots, one per step: DIR/01-step.png, DIR/02-step.png, ... */
-class Shots {
-    constructor(dir) {
-        this.dir = dir;
-        this.files = [];
-        mkdirSync(dir, { recursive: true });
-    }
-
-    async take(page, step) {
-        const number = String(this.files.length + 1).padStart(2, '0');
-        const file = path.join(this.dir, `${number}-${step}.png`);
-        await page.screenshot({ path: file, fullPage: true });
-        this.files.push(file);
-    }
-}
 
 async function newContext(run, options = {}) {
     // The provider (and an https httpd) present certificates of the suite's own CA. Teaching a
@@ -326,7 +267,8 @@ async function passProviderLogout(page, run, postLogoutUrl, scriptEnabled) {
         await run.shots.take(page, 'provider-sign-out-page');
         await confirm.click();
     }
-    await page.waitForURL(postLogoutUrl);
+    // The provider comes back with the logout request's `state` in the query.
+    await page.waitForURL((url) => `${url.origin}${url.pathname}` === postLogoutUrl);
 }
 
 /* The fetches from the post-logout page's script, with and without X-Requested-With. */
@@ -407,47 +349,4 @@ const SCENARIOS = {
     cookies: scenarioCookies,
 };
 
-// ---------------------------------------------------------------------------------------
-
-async function screenshotOpenPages(run) {
-    for (const context of run.contexts) {
-        for (const page of context.pages()) {
-            await run.shots.take(page, 'failure').catch(() => {});
-        }
-    }
-}
-
-function openPageUrls(run) {
-    return run.contexts.flatMap((c) => c.pages().map((p) => p.url()));
-}
-
-async function main() {
-    const [name, json] = process.argv.slice(2);
-    const scenario = SCENARIOS[name];
-    if (!scenario || !json) {
-        process.stderr.write(`usage: flows.js {${Object.keys(SCENARIOS).join('|')}} JSON\n`);
-        process.exit(2);
-    }
-    const env = JSON.parse(json);
-    const run = { browser: await launchBrowser(), traffic: new Traffic(),
-        shots: new Shots(env.shots), contexts: [] };
-    let out;
-    try {
-        const result = await scenario(env, run);
-        out = { ok: true, result };
-    } catch (err) {
-        await screenshotOpenPages(run);
-        out = { ok: false, error: String(err.stack || err), url: openPageUrls(run) };
-    } finally {
-        await run.browser.close();
-    }
-    out.screenshots = run.shots.files;
-    out.requests = run.traffic.requests;
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-    process.exitCode = out.ok ? 0 : 1;
-}
-
-main().catch((err) => {
-    process.stdout.write(`${JSON.stringify({ ok: false, error: String(err.stack || err) })}\n`);
-    process.exitCode = 1;
-});
+main('flows.js', SCENARIOS);

@@ -14,62 +14,7 @@
 // or, exit status 1, {"ok": false, "error": "...", "url": [...], "screenshots": [...]}.
 // tests/integration/test_interop_glewlwyd.py runs it and asserts on the result.
 
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-
-import { chromium } from 'playwright-core';
-
-const CHROMIUM = '/usr/bin/chromium';
-const TIMEOUT_MS = 15000;
-
-function launchBrowser() {
-    return chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        // No sandbox as root; every host name but 127.0.0.1 fails to resolve.
-        args: ['--no-sandbox', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    });
-}
-
-/* Every request the browser makes, in order (each redirect hop is one). */
-class Traffic {
-    constructor() {
-        this.requests = [];
-    }
-
-    watch(context) {
-        context.on('request', (request) => this.requests.push({
-            method: request.method(),
-            url: request.url(),
-            navigation: request.isNavigationRequest(),
-            type: request.resourceType(),
-        }));
-    }
-
-    mark() {
-        return this.requests.length;
-    }
-
-    since(mark) {
-        return this.requests.slice(mark);
-    }
-}
-
-/* DIR/01-step.png, DIR/02-step.png, ... */
-class Shots {
-    constructor(dir) {
-        this.dir = dir;
-        this.files = [];
-        mkdirSync(dir, { recursive: true });
-    }
-
-    async take(page, step) {
-        const number = String(this.files.length + 1).padStart(2, '0');
-        const file = path.join(this.dir, `${number}-${step}.png`);
-        await page.screenshot({ path: file, fullPage: true });
-        this.files.push(file);
-    }
-}
+import { TIMEOUT_MS, main } from './harness.js';
 
 async function newContext(run) {
     // Glewlwyd presents a certificate of the suite's CA, which a throwaway profile does not
@@ -212,37 +157,4 @@ async function scenarioLogout(env, run) {
 
 const SCENARIOS = { login: scenarioLogin, logout: scenarioLogout };
 
-async function main() {
-    const [name, json] = process.argv.slice(2);
-    const scenario = SCENARIOS[name];
-    if (!scenario || !json) {
-        process.stderr.write(`usage: glewlwyd.js {${Object.keys(SCENARIOS).join('|')}} JSON\n`);
-        process.exit(2);
-    }
-    const env = JSON.parse(json);
-    const run = { browser: await launchBrowser(), traffic: new Traffic(),
-        shots: new Shots(env.shots), contexts: [] };
-    let out;
-    try {
-        out = { ok: true, result: await scenario(env, run) };
-    } catch (err) {
-        for (const context of run.contexts) {
-            for (const page of context.pages()) {
-                await run.shots.take(page, 'failure').catch(() => {});
-            }
-        }
-        out = { ok: false, error: String(err.stack || err),
-            url: run.contexts.flatMap((c) => c.pages().map((p) => p.url())) };
-    } finally {
-        await run.browser.close();
-    }
-    out.screenshots = run.shots.files;
-    out.requests = run.traffic.requests;
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-    process.exitCode = out.ok ? 0 : 1;
-}
-
-main().catch((err) => {
-    process.stdout.write(`${JSON.stringify({ ok: false, error: String(err.stack || err) })}\n`);
-    process.exitCode = 1;
-});
+main('glewlwyd.js', SCENARIOS);
