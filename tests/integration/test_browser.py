@@ -10,7 +10,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -237,13 +237,17 @@ def check_logged_out(result, h, provider):
     gone; the protected page then needs the provider's login form again."""
     assert "olo_session" in module_cookie_names(result["cookiesLoggedIn"])
     hops = provider_requests(result["logoutRequests"], provider)
-    assert any(r["method"] == "GET" and r["url"].startswith(provider.issuer + "/logout?")
-               for r in hops), hops
+    asked = [r for r in hops
+             if r["method"] == "GET" and r["url"].startswith(provider.issuer + "/logout?")]
+    assert len(asked) == 1, hops
+    # The end-session request carries a random state, which the provider sends back.
+    state = parse_qs(urlsplit(asked[0]["url"]).query).get("state", [""])[0]
+    assert len(state) >= 16, asked
     assert any(r["method"] == "POST" and r["url"].startswith(provider.issuer + "/logout/confirm")
                for r in hops), hops
     ended = provider.endpoint_log("end_session")
     assert [e for e in ended if e["method"] == "POST"], ended
-    assert result["landed"]["url"] == h.url + POST_LOGOUT_PATH, result["landed"]
+    assert result["landed"]["url"] == f"{h.url}{POST_LOGOUT_PATH}?state={state}", result["landed"]
     assert module_cookie_names(result["cookiesAfterLogout"]) == [], result["cookiesAfterLogout"]
     assert result["protectedPageAgain"].startswith(provider.issuer + "/interaction/"), result
 
