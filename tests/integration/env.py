@@ -22,7 +22,9 @@ import urllib3
 REPO = Path(__file__).resolve().parents[2]
 APACHE2 = Path("/usr/sbin/apache2")
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
-MODULE_SO = REPO / ".libs" / "mod_onelogin_oidc.so"
+# OLO_MODULE_SO runs the suite against another build (e.g. an older commit's, to show that a
+# new test fails there).
+MODULE_SO = Path(os.environ.get("OLO_MODULE_SO") or REPO / ".libs" / "mod_onelogin_oidc.so")
 PROVIDER_JS = REPO / "tests" / "provider" / "server.js"
 ECHO_PY = REPO / "tests" / "backend" / "echo.py"
 OPENMETADATA_JS = REPO / "tests" / "backend" / "openmetadata.js"
