@@ -17,6 +17,13 @@ static olo_session_t *session_of(fixture_t *f)
     return s;
 }
 
+/* The session's renewal at `when` through the fixture's provider. */
+static apr_status_t renew(fixture_t *f, const olo_session_t *s, olo_session_t **pfresh,
+                          olo_outcome_t *out, apr_time_t when)
+{
+    return olo_refresh_session(pfresh, out, olo_test_pool, &f->prov, &f->client, s, when);
+}
+
 START_TEST(refresh_due_within_margin_only_with_refresh_token)
 {
     olo_session_t s = {.refresh_token = "rt", .token_expires = OLO_TEST_NOW + 10 * MIN};
@@ -101,8 +108,7 @@ START_TEST(refresh_sends_grant_with_client_id_and_no_secret)
     olo_outcome_t out;
     apr_time_t later = OLO_TEST_NOW + 9 * MIN;
     route_tokens(f, id_token_at(key_a, "ignored", later, NULL), "rt-2");
-    ck_assert_int_eq(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         later), APR_SUCCESS);
+    ck_assert_int_eq(renew(f, s, &fresh, &out, later), APR_SUCCESS);
     ck_assert_ptr_nonnull(strstr(f->http->last_form, "grant_type=refresh_token"));
     ck_assert_ptr_nonnull(strstr(f->http->last_form, "refresh_token=rt-1"));
     ck_assert_ptr_nonnull(strstr(f->http->last_form, "client_id=" CLIENT));
@@ -128,8 +134,7 @@ START_TEST(refresh_refused_by_provider_fails)
     olo_session_t *fresh = NULL;
     olo_outcome_t out;
     olo_fake_http_route(f->http, TOKEN_URI, 400, "{\"error\":\"invalid_grant\"}");
-    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_ne(renew(f, s, &fresh, &out, OLO_TEST_NOW), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_REFRESH_FAILED);
     ck_assert_ptr_null(fresh);
 }
@@ -143,8 +148,7 @@ START_TEST(refreshed_token_for_another_subject_refused)
     olo_outcome_t out;
     s->sub = "not-u1";   /* the session was for another subject than the token names */
     route_tokens(f, id_token(key_a, "x", NULL), NULL);
-    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_ne(renew(f, s, &fresh, &out, OLO_TEST_NOW), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_REFRESH_FAILED);
 }
 END_TEST
@@ -158,8 +162,7 @@ START_TEST(refreshed_token_with_bad_signature_refused)
     char *forged = apr_pstrdup(olo_test_pool, id_token(key_a, "x", NULL));
     forged[strlen(forged) - 5] = (forged[strlen(forged) - 5] == 'A') ? 'B' : 'A';
     route_tokens(f, forged, NULL);
-    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_ne(renew(f, s, &fresh, &out, OLO_TEST_NOW), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_BAD_SIGNATURE);
 }
 END_TEST
@@ -177,8 +180,7 @@ START_TEST(refresh_answer_without_id_token_keeps_the_session)
     olo_fake_http_route(f->http, TOKEN_URI, 200,
                         "{\"access_token\":\"at-2\",\"token_type\":\"bearer\","
                         "\"expires_in\":120,\"refresh_token\":\"rt-2\"}");
-    ck_assert_int_eq(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         later), APR_SUCCESS);
+    ck_assert_int_eq(renew(f, s, &fresh, &out, later), APR_SUCCESS);
     ck_assert_str_eq(fresh->id, s->id);
     ck_assert_str_eq(fresh->user, s->user);
     ck_assert_str_eq(fresh->id_token, s->id_token);
@@ -211,12 +213,10 @@ START_TEST(refusal_names_the_providers_error)
     olo_session_t *fresh = NULL;
     olo_outcome_t out;
     olo_fake_http_route(f->http, TOKEN_URI, 400, "{\"error\":\"invalid_grant\"}");
-    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_ne(renew(f, s, &fresh, &out, OLO_TEST_NOW), APR_SUCCESS);
     ck_assert_ptr_nonnull(strstr(out.detail, "error=invalid_grant"));
     olo_fake_http_route(f->http, TOKEN_URI, 503, "busy");
-    ck_assert_int_ne(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_ne(renew(f, s, &fresh, &out, OLO_TEST_NOW), APR_SUCCESS);
     ck_assert_int_eq(out.reason, OLO_R_PROVIDER_BAD_RESPONSE);
     ck_assert_ptr_nonnull(strstr(out.detail, "HTTP 503"));
     ck_assert_ptr_nonnull(strstr(out.detail, "not JSON"));
@@ -232,8 +232,7 @@ START_TEST(renewed_session_records_the_new_tokens_lifetime)
     apr_time_t later = OLO_TEST_NOW + 9 * MIN;
     ck_assert(s->token_issued == OLO_TEST_NOW);
     route_tokens(f, id_token_at(key_a, "ignored", later, NULL), "rt-2");
-    ck_assert_int_eq(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         later), APR_SUCCESS);
+    ck_assert_int_eq(renew(f, s, &fresh, &out, later), APR_SUCCESS);
     ck_assert(fresh->token_issued == later);
     ck_assert_ptr_null(out.detail);
 }
@@ -246,8 +245,7 @@ START_TEST(refresh_without_new_refresh_token_keeps_the_old)
     olo_session_t *fresh = NULL;
     olo_outcome_t out;
     route_tokens(f, id_token(key_a, "x", NULL), NULL);
-    ck_assert_int_eq(olo_refresh_session(&fresh, &out, olo_test_pool, &f->prov, &f->client, s,
-                                         OLO_TEST_NOW), APR_SUCCESS);
+    ck_assert_int_eq(renew(f, s, &fresh, &out, OLO_TEST_NOW), APR_SUCCESS);
     ck_assert_str_eq(fresh->refresh_token, "rt-1");
 }
 END_TEST
