@@ -4,9 +4,13 @@ a bot token signed by OpenMetadata's key (OneLoginBearerJWKS, fetched over https
 that does not hold up gets 401 `error="invalid_token"`, never a redirect, and never reaches
 OpenMetadata."""
 
+import json
 import re
+import secrets
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 import env as E
 import oidc_client as oc
@@ -207,3 +211,147 @@ def test_bearer_jwks_must_be_https(config_test, openmetadata):
 """)
     assert rc != 0, f"apache2 -t accepted an http:// JWKS URL:\n{out}"
     assert "OneLoginBearerJWKS" in out, out
+
+
+# -- unknown kids: the keys are fetched again, bearer tokens within a rate limit ---------------
+# With the module's defaults (OneLoginJWKSRefetchInterval 30): OneLoginAcceptBearer is the one
+# directive set, on the echo backend, whose report shows what the module forwarded.
+
+def accept_bearer_instance(httpd_factory):
+    return httpd_factory(location_extra=["OneLoginAcceptBearer On"])
+
+
+def jwks_fetches(provider):
+    return len(provider.endpoint_log("jwks"))
+
+
+def signed_by_unknown_key(token, key, kid):
+    """The claims of a genuine ID token under a kid the provider never had, signed (RS256) by
+    a key it never published: only a refetch could tell whether the provider rotated."""
+    head = {"alg": "RS256", "typ": "JWT", "kid": kid}
+    signing_input = f"{oc.b64url(json.dumps(head))}.{oc.b64url(json.dumps(oc.claims(token)))}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{oc.b64url(signature)}"
+
+
+def test_unknown_bearer_kids_refetch_the_keys_once_per_interval(httpd_factory, browser_factory,
+                                                               provider, backend,
+                                                               expect_log_ids):
+    expect_log_ids("OLO00046")
+    h = accept_bearer_instance(httpd_factory)
+    b = browser_factory(h)
+    genuine = oc.id_token(provider)
+    # A genuine token: the module fetches the keys the ordinary way and caches them.
+    r = api(b, genuine, path="/api/whoami")
+    assert r.status_code == 200 and r.json()["remote_user"] == "alice@example.com", r.text
+    before = jwks_fetches(provider)
+    assert before >= 1
+
+    backend.reset()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kids = [f"invented-{i}-{secrets.token_hex(4)}" for i in range(20)]
+    for kid in kids:
+        assert_invalid_token(api(b, signed_by_unknown_key(genuine, key, kid),
+                                 path="/api/whoami"))
+    # The first unknown kid made the module ask the provider once more (it might have
+    # rotated); the 19 others within the interval did not.
+    assert jwks_fetches(provider) == before + 1, provider.endpoint_log("jwks")
+    assert backend.requests_seen() == [], "a refused token reached the backend"
+    refused = [ln for ln in h.error_lines() if "OLO00046:" in ln]
+    assert len(refused) == len(kids), refused[-3:]
+
+
+def test_an_ordinary_key_fetch_does_not_hold_back_a_rotated_bearer_token(
+        httpd_factory, browser_factory, provider, backend, expect_log_ids):
+    expect_log_ids("OLO00046")
+    h = accept_bearer_instance(httpd_factory)
+    # A login: the module's ordinary, first fetch of the provider's keys.
+    browser_factory(h).login("/")
+    before = jwks_fetches(provider)
+    assert before >= 1
+
+    # The provider rotates; a script gets a token straight from it and calls at once.
+    rotated = provider.set_mode("rotate")["rotated_kid"]
+    token = oc.id_token(provider)
+    assert oc.header(token)["kid"] == rotated
+    client = browser_factory(h)
+    backend.reset()
+    r = api(client, token, path="/api/whoami")
+    assert r.status_code == 200, (r.status_code, r.headers, r.text[:300])
+    report = r.json()
+    assert report["remote_user"] == "alice@example.com", report
+    assert report["headers"]["Authorization"] == f"Bearer {token}", report["headers"]
+    assert jwks_fetches(provider) == before + 1, "the new kid did not make one refetch"
+
+    # That refetch, which a client's token forced, now holds back the next unknown kid.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert_invalid_token(api(client, signed_by_unknown_key(token, key, "invented-kid"),
+                             path="/api/whoami"))
+    assert jwks_fetches(provider) == before + 1
+
+
+def test_bearer_refetches_do_not_hold_back_a_login_after_rotation(
+        httpd_factory, browser_factory, provider, backend, expect_log_ids):
+    expect_log_ids("OLO00046")
+    h = accept_bearer_instance(httpd_factory)
+    client = browser_factory(h)
+    genuine = oc.id_token(provider)
+    assert api(client, genuine, path="/api/whoami").status_code == 200
+    # A client's unknown kid uses up the bearer refetch of this interval.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert_invalid_token(api(client, signed_by_unknown_key(genuine, key, "invented-kid"),
+                             path="/api/whoami"))
+    before = jwks_fetches(provider)
+
+    # The provider rotates: the token endpoint's own ID token is no client's word, and its
+    # new kid is fetched at once all the same.
+    rotated = provider.set_mode("rotate")["rotated_kid"]
+    report = browser_factory(h).login("/app")
+    assert oc.header(report["headers"]["Authorization"].split(" ", 1)[1])["kid"] == rotated
+    assert jwks_fetches(provider) == before + 1
+    # A client's token with the new kid now verifies from the cache.
+    r = api(client, oc.id_token(provider), path="/api/whoami")
+    assert r.status_code == 200 and r.json()["remote_user"] == "alice@example.com", r.text
+    assert jwks_fetches(provider) == before + 1
+
+
+# -- the principal: OneLoginRemoteUserClaim's default list (email preferred_username sub) ----
+
+def test_bot_token_with_only_sub_names_the_bot(httpd_factory, browser_factory, openmetadata):
+    # OneLoginBearerJWKS and OneLoginBearerIssuer are what makes a bot token acceptable at all.
+    h = httpd_factory(backend=openmetadata, extra_config=bearer_location(openmetadata))
+    token = openmetadata.bot_token(exp_seconds=600, claims={"email": None})
+    assert "email" not in oc.claims(token) and "preferred_username" not in oc.claims(token)
+    assert oc.claims(token)["sub"] == "ingestion-bot"
+    r = api(browser_factory(h), token)
+    assert r.status_code == 200, (r.status_code, r.headers, r.text[:300])
+    assert (r.json()["name"], r.json()["isBot"]) == ("ingestion-bot", True), r.json()
+    calls = [e for e in openmetadata.requests_seen() if e["path"] == LOGGED_IN_USER]
+    assert len(calls) == 1, calls
+    assert calls[0]["bearer"] == token, "the token was not passed on byte for byte"
+    headers = calls[0]["headers"]
+    assert headers.get("x-remote-user") == "ingestion-bot", headers
+    assert headers.get("x-onelogin-user") == "ingestion-bot", headers
+    assert "x-onelogin-email" not in headers, headers
+
+
+@pytest.mark.parametrize("removed, user", [
+    ({"email": None, "preferred_username": "alice"}, "alice"),
+    ({"email": None, "preferred_username": None}, "10001"),
+], ids=["preferred_username", "sub"])
+def test_bearer_id_token_without_email_is_named_by_the_next_claim(httpd_factory,
+                                                                  browser_factory, provider,
+                                                                  backend, removed, user):
+    h = accept_bearer_instance(httpd_factory)
+    provider.set_mode("claims", claims=removed)
+    token = oc.id_token(provider)
+    provider.reset()
+    assert "email" not in oc.claims(token)
+    r = api(browser_factory(h), token, path="/api/whoami")
+    assert r.status_code == 200, (r.status_code, r.headers, r.text[:300])
+    report = r.json()
+    assert report["remote_user"] == user, report
+    headers = {k.lower(): v for k, v in report["headers"].items()}
+    assert headers.get("x-onelogin-user") == user, headers
+    assert "x-onelogin-email" not in headers, headers
+    assert headers.get("authorization") == f"Bearer {token}", headers
