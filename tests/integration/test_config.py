@@ -70,6 +70,10 @@ BAD_VALUES = [
     ("server", "OneLoginCookieSecure", "maybe"),
     ("server", "OneLoginSessionSecretPrevious", "too-short"),
     ("server", "OneLoginCache", "redis"),
+    ("server", "OneLoginRemoteUserClaim", 'na"me'),
+    ("server", "OneLoginRemoteUserClaim", "na\\me"),
+    ("server", "OneLoginRemoteUserClaim", " ".join(f"claim{i}" for i in range(9))),
+    ("server", "OneLoginRemoteUserClaim", ""),
     ("location", "OneLoginUnauthAction", "sometimes"),
     ("location", "OneLoginForwardIDToken", "yes"),
     ("location", "OneLoginAcceptBearer", "1"),
@@ -86,6 +90,16 @@ def test_every_bad_value_is_refused_by_name(config_test, where, directive, value
     assert rc != 0, f"apache2 -t accepted {directive} {value}:\n{out}"
     named = "onelogin-claim" if directive == "Require" else directive
     assert named in out, f"the message does not name {named}:\n{out}"
+
+
+@pytest.mark.parametrize("value", [
+    "preferred_username email",
+    "email preferred_username sub",
+    " ".join(f"claim{i}" for i in range(8)),
+], ids=["two", "the-default-spelled-out", "eight"])
+def test_remote_user_claim_takes_a_list(config_test, value):
+    rc, out = config_test(server={"OneLoginRemoteUserClaim": value})
+    assert rc == 0, f"apache2 -t refused OneLoginRemoteUserClaim {value}:\n{out}"
 
 
 def directive_examples():

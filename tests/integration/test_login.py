@@ -191,6 +191,57 @@ def test_remote_user_claim_can_be_sub(httpd_factory, browser_factory):
     assert header(report, "X-OneLogin-User") == "10001"
 
 
+def claims_login(b, provider, claims, path, user):
+    """A login whose ID token has `claims` changed (None removes one): the backend's report."""
+    provider.set_mode("claims", claims=claims)
+    try:
+        return b.login(path, user=user)
+    finally:
+        provider.reset()
+
+
+@pytest.mark.parametrize("claims, user, email", [
+    # alice's preferred_username is her email address: another value tells them apart.
+    ({"preferred_username": "alice"}, "alice@example.com", "alice@example.com"),
+    ({"email": None, "preferred_username": "alice"}, "alice", None),
+    ({"email": None, "preferred_username": None}, "10001", None),
+], ids=["email-first", "preferred_username-without-email", "sub-without-both"])
+def test_remote_user_is_the_first_present_default_claim(httpd, browser_factory, provider,
+                                                        claims, user, email):
+    # The default OneLoginRemoteUserClaim: email, then preferred_username, then sub
+    # (OpenMetadata's jwtPrincipalClaims order). The template's X-Remote-User is REMOTE_USER.
+    b = browser_factory(httpd)
+    report = claims_login(b, provider, claims, "/who", user)
+    assert header(report, "X-Remote-User") == user, report["headers"]
+    assert header(report, "X-OneLogin-User") == user, report["headers"]
+    assert header(report, "X-OneLogin-Email") == email, report["headers"]
+    # The session keeps that name.
+    r = b.get("/who/again", accept=API)
+    assert r.status_code == 200 and r.json()["remote_user"] == user, r.text
+
+
+def test_remote_user_claim_list_is_followed_in_order(httpd_factory, browser_factory, provider,
+                                                     expect_log_ids):
+    expect_log_ids("OLO00026")
+    h = httpd_factory(server={"OneLoginRemoteUserClaim": "preferred_username email"})
+    report = claims_login(browser_factory(h), provider, {"preferred_username": "alice"}, "/",
+                          "alice")
+    assert header(report, "X-OneLogin-User") == "alice"
+    assert header(report, "X-OneLogin-Email") == "alice@example.com"
+    report = claims_login(browser_factory(h), provider, {"preferred_username": None}, "/",
+                          "alice@example.com")
+    assert header(report, "X-OneLogin-User") == "alice@example.com"
+
+    # Neither claim: sub is not on this list, so there is no user name and no session.
+    b = browser_factory(h)
+    start = b.start_login("/")
+    provider.set_mode("claims", claims={"preferred_username": None, "email": None})
+    r = b.callback(b.provider_login(start.auth_url))
+    assert r.status_code == 401, (r.status_code, r.text[:300])
+    assert "user-claim-missing" in r.text, r.text[:500]
+    assert b.cookie("olo_session") in (None, "")
+
+
 def test_logout_clears_session_and_goes_to_provider(httpd, browser, provider):
     browser.login("/")
     r = browser.get("/logout")
