@@ -45,9 +45,12 @@ def test_logout_round_trip_through_the_provider(httpd, browser, provider, backen
     assert p.get("id_token_hint") == id_token, p
     assert p.get("client_id") == "olo-test-client", p
     assert p.get("post_logout_redirect_uri") == f"{httpd.url}/", p
+    assert p.get("state"), p
 
     back = finish_at_provider(browser, end_session)
     assert back.split("?")[0] == f"{httpd.url}/", back
+    # The provider hands it back with the browser (RP-Initiated Logout 1.0, sections 2-3).
+    assert query(back).get("state") == p["state"], back
     assert [e for e in provider.endpoint_log("end_session") if e["method"] == "POST"], \
         provider.endpoint_log("end_session")
 
@@ -96,3 +99,48 @@ def test_post_logout_uri_is_configurable(httpd_factory, browser_factory, provide
     b.login("/")
     p = query(logout_redirect(b, h, provider))
     assert p.get("post_logout_redirect_uri") == f"{h.url}/logged-out", p
+    # Signed out already: /logout goes straight there.
+    assert_straight_to(b.get("/logout", accept=HTML), f"{h.url}/logged-out")
+
+
+def test_end_session_carries_a_fresh_random_state(httpd, browser_factory, provider):
+    states = []
+    for _ in range(2):
+        b = browser_factory(httpd)
+        report = b.login("/")
+        id_token = report["headers"]["Authorization"].split(" ", 1)[1]
+        p = query(logout_redirect(b, httpd, provider))
+        assert p.get("id_token_hint") == id_token, p
+        assert p.get("client_id") == "olo-test-client", p
+        assert p.get("post_logout_redirect_uri") == f"{httpd.url}/", p
+        # Unguessable: at least 96 bits in base64url.
+        assert re.fullmatch(r"[A-Za-z0-9_-]{16,}", p.get("state", "")), p
+        states.append(p["state"])
+    assert states[0] != states[1], states
+
+
+def assert_straight_to(r, url):
+    """A redirect to `url` itself (absolute), with no session cookie set on the way."""
+    assert r.status_code in LOGIN_REDIRECTS, (r.status_code, r.text[:300])
+    assert r.headers["Location"] == url, r.headers["Location"]
+    session = set_cookies(r).get("olo_session")
+    assert session is None or cookie_cleared(session), set_cookies(r)
+
+
+def test_logout_without_a_session_goes_straight_to_the_post_logout_uri(httpd, browser_factory,
+                                                                      provider, backend):
+    # Nothing to end at the provider, and without an id_token_hint it could not send the
+    # browser back: the browser goes where a completed logout lands, OneLoginPostLogoutURI
+    # (default /, made absolute).
+    stranger = browser_factory(httpd)
+    r = stranger.get("/logout", accept=HTML)
+    assert_straight_to(r, f"{httpd.url}/")
+    assert [c for c in set_cookies(r) if c.startswith("olo_")
+            and not cookie_cleared(set_cookies(r)[c])] == [], set_cookies(r)
+
+    # After a logout the browser has no session either: a second /logout does the same.
+    b = browser_factory(httpd)
+    b.login("/")
+    logout_redirect(b, httpd, provider)
+    assert_straight_to(b.get("/logout", accept=HTML), f"{httpd.url}/")
+    assert not [e for e in backend.requests_seen() if e["path"].startswith("/logout")]
