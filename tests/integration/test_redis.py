@@ -4,6 +4,10 @@ knows, and a Redis outage is a clear 503 that heals by itself when Redis comes b
 tests run with both session stores: `cookie` (the sealed session is the cookie) and `server`
 (the cookie is a sealed handle, the session lives in Redis). A memcached pair closes the file.
 
+Renewals race on both nodes with the module's defaults against both kinds of refresh-token
+rotation: strict (oidc-provider's own: a reused refresh token is invalid_grant and revokes the
+grant) and with a reuse grace period (the provider's `refresh-grace` mode).
+
 Both nodes share OneLoginSessionSecret, so a session cookie made by A opens on B."""
 
 import secrets
@@ -12,12 +16,17 @@ import time
 
 import pytest
 import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 import oidc_client as oc
 from browser import API, HTML, LOGIN_REDIRECTS, TIMEOUT, assert_error_response, set_cookies
 
-LIFETIME = 8  # as in test_refresh.py: ID tokens live 8 s, renewal 5 s before exp
-MARGIN = 5
+# ID tokens live 20 s. The module's default margin (OneLoginRefreshMargin 60) is capped at half
+# the token's lifetime, so each token is renewed 10 s after it was issued.
+LIFETIME = 20
+RACERS = 10  # requests per node in a renewal race
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
 
@@ -224,59 +233,183 @@ def test_redis_outage_is_503_and_heals(httpd_factory, browser_factory, provider,
         f"logout check failed open): {fail_open}"
 
 
-@STORES
-def test_renewal_racing_on_a_and_b_refreshes_once(httpd_factory, browser_factory, provider,
-                                                  backend, redis, store):
-    provider.set_lifetimes(id_token=LIFETIME, access_token=LIFETIME)
-    a, b = two_nodes(httpd_factory, redis, server={"OneLoginRefreshMargin": str(MARGIN)},
-                     store=store)
-    ba = browser_factory(a)
-    report = ba.login("/")
-    token = report["headers"]["Authorization"].split(" ", 1)[1]
-    due = oc.claims(token)["exp"] - MARGIN + 1.0
+# ---------------------------------------------------------------------------------------------
+# Renewal across the nodes: one refresh token, spent once by the fleet
+
+def bearer(r):
+    """The ID token the echo backend got with response r."""
+    value = r.json()["headers"].get("Authorization", "")
+    assert value.startswith("Bearer "), r.json()["headers"]
+    return value[len("Bearer "):]
+
+
+def wait_until_renewal_is_due(token, slack=1.0):
+    """Sleeps until the module renews `token` with its default margin: half its lifetime."""
+    c = oc.claims(token)
+    due = c["exp"] - (c["exp"] - c["iat"]) / 2 + slack
     time.sleep(max(0.0, due - time.time()))
-    assert grants(provider, "refresh_token") == []
 
-    cookies = {c.name: c.value for c in ba.s.cookies if c.name.startswith("olo_session")}
-    gate = threading.Barrier(2)
-    results = [None, None]
 
-    def call(i, url):
+def refresh_answers(provider):
+    """Token-endpoint answers to refresh grants: oidc-provider's own, and the grace mode's
+    replays (which answer before oidc-provider reads the form, so they carry no grant_type)."""
+    return [e for e in provider.token_log()
+            if e.get("grant_type") == "refresh_token" or e.get("replayed")]
+
+
+def token_errors(provider):
+    return [e for e in provider.token_log() if e.get("error") or e.get("status") != 200]
+
+
+def verify_rs256(provider, token):
+    """The token's claims, once its RS256 signature verified with the provider's JWKS."""
+    h = oc.header(token)
+    with provider.session() as s:
+        jwks = s.get(f"{provider.issuer}/certs", timeout=TIMEOUT).json()
+    [key] = [k for k in jwks["keys"] if k.get("kid") == h.get("kid")]
+    public = rsa.RSAPublicNumbers(int.from_bytes(oc.b64url_decode(key["e"]), "big"),
+                                  int.from_bytes(oc.b64url_decode(key["n"]), "big")).public_key()
+    signing_input, _, signature = token.rpartition(".")
+    try:
+        public.verify(oc.b64url_decode(signature), signing_input.encode("ascii"),
+                      padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        pytest.fail(f"the forwarded token does not verify with the provider's key {h}")
+    return oc.claims(token)
+
+
+def race(nodes, browser, per_node=RACERS):
+    """per_node requests to each node with the browser's session cookies, all released at
+    once. The responses (or errors), node by node."""
+    cookies = {c.name: c.value for c in browser.s.cookies if c.name.startswith("olo_session")}
+    gate = threading.Barrier(per_node * len(nodes))
+    results = [[None] * per_node for _ in nodes]
+
+    def call(n, i):
         with requests.Session() as s:
             s.trust_env = False
-            gate.wait(timeout=10)
+            gate.wait(timeout=20)
             try:
-                results[i] = s.get(f"{url}/private", cookies=cookies,
-                                   headers={"Accept": API, **XHR}, timeout=TIMEOUT,
-                                   allow_redirects=False)
+                results[n][i] = s.get(f"{nodes[n].url}/private", cookies=cookies,
+                                      headers={"Accept": API, **XHR}, timeout=TIMEOUT,
+                                      allow_redirects=False)
             except requests.RequestException as err:  # reported below
-                results[i] = err
+                results[n][i] = err
 
-    threads = [threading.Thread(target=call, args=(i, h.url)) for i, h in enumerate((a, b))]
+    threads = [threading.Thread(target=call, args=(n, i))
+               for n in range(len(nodes)) for i in range(per_node)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
-    statuses = [getattr(r, "status_code", r) for r in results]
-    assert statuses == [200, 200], [(s, getattr(r, "text", "")[:200])
-                                    for s, r in zip(statuses, results)]
-    assert all(r.json()["remote_user"] == "alice@example.com" for r in results)
+        t.join(timeout=60)
+    every = [r for node in results for r in node]
+    statuses = [getattr(r, "status_code", r) for r in every]
+    assert statuses == [200] * len(every), [(s, getattr(r, "text", "")[:200])
+                                            for s, r in zip(statuses, every) if s != 200]
+    assert all(r.json()["remote_user"] == "alice@example.com" for r in every)
+    return results
+
+
+def forwards(browser, expected=None):
+    """The ID token the browser's next request forwards (checked against expected)."""
+    r = browser.get("/private", accept=API, headers=XHR)
+    assert r.status_code == 200, (browser.httpd.url, r.status_code, r.text[:300])
+    token = bearer(r)
+    if expected is not None:
+        assert token == expected, (browser.httpd.url, "forwarded another ID token than the "
+                                   "fleet's current one", oc.claims(token), oc.claims(expected))
+    return token
+
+
+@STORES
+def test_renewal_racing_on_a_and_b_refreshes_once(httpd_factory, browser_factory, provider,
+                                                  backend, redis, store):
+    # Strict rotation, oidc-provider's own: a refresh token used a second time is invalid_grant
+    # and revokes the grant, so the fleet must spend each refresh token exactly once.
+    provider.set_lifetimes(id_token=LIFETIME, access_token=3600)
+    a, b = two_nodes(httpd_factory, redis, store=store)
+    ba, bb = browser_factory(a), browser_factory(b)
+    token = ba.login("/")["headers"]["Authorization"].split(" ", 1)[1]
+    wait_until_renewal_is_due(token)
+    assert grants(provider, "refresh_token") == []
+
+    on_a, on_b = race((a, b), ba)
     entries = grants(provider, "refresh_token")
     assert len(entries) == 1, f"{len(entries)} refreshes for one session: {entries}"
-    assert entries[0]["status"] == 200, entries[0]
+    assert entries[0]["status"] == 200 and entries[0]["refresh_token_returned"], entries[0]
+    assert token_errors(provider) == [], token_errors(provider)
     # Both nodes forwarded the renewed ID token, not the old one.
-    bearers = {r.json()["headers"]["Authorization"].split(" ", 1)[1] for r in results}
+    bearers = {bearer(r) for r in on_a + on_b}
     assert token not in bearers, "a node forwarded the ID token that was due for renewal"
-    assert len(bearers) == 1, "A and B forwarded different renewed tokens"
+    assert len(bearers) == 1, "the racing requests forwarded different renewed tokens"
+    [renewed] = bearers
+    assert oc.claims(renewed)["exp"] > oc.claims(token)["exp"]
     if store == "cookie":
-        assert any("olo_session" in set_cookies(r) for r in results), \
+        assert any("olo_session" in set_cookies(r) for r in on_a + on_b), \
             "no response carried the renewed session"
     else:
         # The renewed session replaced the stored one; the browser's handle stays as it was.
-        assert all("olo_session" not in set_cookies(r) for r in results), \
-            [set_cookies(r) for r in results]
-        r = ba.get("/private", accept=API)
-        assert r.json()["headers"]["Authorization"].split(" ", 1)[1] in bearers
+        assert all("olo_session" not in set_cookies(r) for r in on_a + on_b), \
+            [set_cookies(r) for r in on_a + on_b]
+
+    # Afterwards both nodes forward the renewed token: A to the browser, whose cookie (cookie
+    # store) still holds the replaced token and takes the renewal's result, then B to a copy
+    # of the session the browser holds now.
+    forwards(ba, renewed)
+    copy_session(ba, bb)
+    forwards(bb, renewed)
+    assert len(grants(provider, "refresh_token")) == 1
+
+    # The next renewal spends the rotated refresh token, on B alone; A learns its result
+    # through Redis (its browser's cookie still holds the token B replaced).
+    wait_until_renewal_is_due(renewed)
+    third = forwards(bb)
+    assert third not in (token, renewed), "B did not renew the ID token when it was due"
+    assert oc.claims(third)["exp"] > oc.claims(renewed)["exp"]
+    entries = grants(provider, "refresh_token")
+    assert len(entries) == 2, entries
+    assert entries[1]["status"] == 200 and entries[1]["refresh_token_present"], entries[1]
+    forwards(ba, third)
+    forwards(bb, third)
+    assert len(grants(provider, "refresh_token")) == 2
+    assert token_errors(provider) == [], token_errors(provider)
+
+
+@STORES
+def test_renewal_racing_on_a_and_b_with_a_reuse_grace(httpd_factory, browser_factory,
+                                                      provider, backend, redis, store):
+    # Rotation with a reuse grace period: a refresh token spent twice within 10 s gets the
+    # same answer again. The fleet still renews once or, at worst, twice with one answer.
+    provider.set_mode("refresh-grace")
+    provider.set_lifetimes(id_token=LIFETIME, access_token=3600)
+    a, b = two_nodes(httpd_factory, redis, store=store)
+    ba, bb = browser_factory(a), browser_factory(b)
+    token = ba.login("/")["headers"]["Authorization"].split(" ", 1)[1]
+    wait_until_renewal_is_due(token)
+    assert refresh_answers(provider) == []
+
+    on_a, on_b = race((a, b), ba)
+    answers = refresh_answers(provider)
+    replays = [e for e in answers if e.get("replayed")]
+    assert 1 <= len(answers) <= 2, f"{len(answers)} refreshes for one session: {answers}"
+    assert len(answers) - len(replays) == 1, answers
+    assert token_errors(provider) == [], token_errors(provider)
+    print(f"{store}: {len(answers)} refresh answers, {len(replays)} of them replayed")
+    now = time.time()
+    for r in on_a + on_b:
+        c = verify_rs256(provider, bearer(r))
+        assert c["exp"] > now and c["sub"] == oc.claims(token)["sub"], c
+
+    # Whether or not a node's refresh was answered by a replay, the session forwards one valid
+    # renewed token on both nodes from now on, and nothing is refreshed again.
+    renewed = forwards(ba)
+    assert renewed != token, "A still forwards the ID token that was due for renewal"
+    copy_session(ba, bb)
+    forwards(bb, renewed)
+    c = verify_rs256(provider, renewed)
+    assert c["exp"] > time.time() and c["exp"] > oc.claims(token)["exp"], c
+    assert refresh_answers(provider) == answers
+    assert token_errors(provider) == [], token_errors(provider)
 
 
 # ---------------------------------------------------------------------------------------------
