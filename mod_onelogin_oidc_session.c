@@ -23,6 +23,7 @@ APLOG_USE_MODULE(onelogin_oidc);
 #define OLO_REFRESH_KEEP_SEC 300    /* how long a renewal's result serves late requests */
 #define OLO_REFRESH_WAIT_MS 3000    /* the longest a request that lost the race waits for it */
 #define OLO_REFRESH_POLL_MS 50
+#define OLO_REFRESH_RACE_WAIT_MS 1000 /* a refused renewal looks this long for a racer's result */
 #define OLO_REFRESH_FAILED_MARK "-" /* the result of a renewal that failed for a passing reason */
 #define OLO_VERDICT_MAX_SEC 300     /* how long a verified bearer token is believed */
 
@@ -340,9 +341,9 @@ static int olo_refresh_result(olo_req_t *req, const olo_renewal_t *renewal,
 /* Lost the race for the renewal: wait a moment (at most OLO_REFRESH_WAIT_MS) for the winner's
  * result, so every request forwards the new token. */
 static int olo_refresh_await(olo_req_t *req, const olo_renewal_t *renewal,
-                             const olo_session_t *session, olo_session_t **pfresh)
+                             const olo_session_t *session, int wait_ms, olo_session_t **pfresh)
 {
-    for (int waited = 0; waited <= OLO_REFRESH_WAIT_MS; waited += OLO_REFRESH_POLL_MS) {
+    for (int waited = 0; waited <= wait_ms; waited += OLO_REFRESH_POLL_MS) {
         if (olo_refresh_result(req, renewal, session, pfresh)) {
             return 1;
         }
@@ -420,6 +421,18 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, const olo_renewal_t *renew
         if (olo_refresh_failure_is_transient(out.reason) && olo_token_still_valid(req, session)) {
             return olo_refresh_postpone(req, renewal, session, &out);
         }
+        /* Redis and memcached have no atomic add: two nodes may both have taken the lock, and
+         * a provider with strict refresh-token rotation refuses the second. The winner's
+         * result then shows up in a moment; the session is not over. */
+        if (out.reason == OLO_R_REFRESH_FAILED
+            && olo_refresh_await(req, renewal, session, OLO_REFRESH_RACE_WAIT_MS, &fresh)
+            && fresh) {
+            olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00056)
+                           "ID token renewal for %s was refused (%s), but another request had "
+                           "just renewed the same token: its result serves", session->user,
+                           out.detail ? out.detail : "");
+            return olo_refresh_settle(req, session, fresh, preason);
+        }
         olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00043)
                        "ID token renewal for %s failed (%s): %s; the session ends",
                        session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
@@ -463,7 +476,7 @@ static olo_session_t *olo_refresh_if_due(olo_req_t *req, olo_session_t *session,
     apr_status_t rv = req->cache.claim(req->cache.baton, r->pool, renewal.lock,
                                        now + apr_time_from_sec(OLO_REFRESH_LOCK_SEC));
     if (rv == APR_EEXIST) {
-        olo_refresh_await(req, &renewal, session, &fresh);
+        olo_refresh_await(req, &renewal, session, OLO_REFRESH_WAIT_MS, &fresh);
         return olo_refresh_settle(req, session, fresh, preason);
     }
     olo_req_prepare_flow(req);
