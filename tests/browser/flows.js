@@ -12,7 +12,8 @@
 // (a screenshot NN-failure.png of each open page is taken first).
 // tests/integration/test_browser.py runs it and asserts on the result.
 
-import { TIMEOUT_MS, main } from './harness.js';
+import { main, newContext } from './harness.js';
+
 const USER = { login: 'alice@example.com', password: 'alice-password' };
 const XHR_HEADERS = {
     // What a page's script sends: it wants data, so the module must answer 401, not redirect.
@@ -23,22 +24,6 @@ const XHR_HEADERS = {
 
 // ---------------------------------------------------------------------------------------
 // The browser and what it does
-
-async function newContext(run, options = {}) {
-    // The provider (and an https httpd) present certificates of the suite's own CA. Teaching a
-    // throwaway profile that CA needs NSS tools; ignoring certificate errors is enough for
-    // loopback servers the test started itself.
-    const context = await run.browser.newContext({
-        ignoreHTTPSErrors: true,
-        viewport: { width: 1000, height: 700 },
-        ...options,
-    });
-    context.setDefaultTimeout(TIMEOUT_MS);
-    context.setDefaultNavigationTimeout(TIMEOUT_MS);
-    run.traffic.watch(context);
-    run.contexts.push(context);
-    return context;
-}
 
 function appUrl(env, pathAndQuery) {
     return new URL(pathAndQuery, env.app).href;

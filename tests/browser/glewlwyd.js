@@ -14,21 +14,8 @@
 // or, exit status 1, {"ok": false, "error": "...", "url": [...], "screenshots": [...]}.
 // tests/integration/test_interop_glewlwyd.py runs it and asserts on the result.
 
-import { TIMEOUT_MS, main } from './harness.js';
+import { main, newContext } from './harness.js';
 
-async function newContext(run) {
-    // Glewlwyd presents a certificate of the suite's CA, which a throwaway profile does not
-    // know; the servers are loopback ones the test started (httpd itself verifies Glewlwyd).
-    const context = await run.browser.newContext({
-        ignoreHTTPSErrors: true,
-        viewport: { width: 1000, height: 700 },
-    });
-    context.setDefaultTimeout(TIMEOUT_MS);
-    context.setDefaultNavigationTimeout(TIMEOUT_MS);
-    run.traffic.watch(context);
-    run.contexts.push(context);
-    return context;
-}
 
 function appUrl(env, pathAndQuery) {
     return new URL(pathAndQuery, env.app).href;

@@ -66,6 +66,23 @@ export class Shots {
     }
 }
 
+/* A fresh profile whose pages and requests the run records. The servers present certificates
+ * of the suite's own CA, which a throwaway profile does not know (teaching it needs NSS tools);
+ * ignoring certificate errors is enough for loopback servers the test started itself, and
+ * httpd verifies the provider on its own. */
+export async function newContext(run, options = {}) {
+    const context = await run.browser.newContext({
+        ignoreHTTPSErrors: true,
+        viewport: { width: 1000, height: 700 },
+        ...options,
+    });
+    context.setDefaultTimeout(TIMEOUT_MS);
+    context.setDefaultNavigationTimeout(TIMEOUT_MS);
+    run.traffic.watch(context);
+    run.contexts.push(context);
+    return context;
+}
+
 async function screenshotOpenPages(run) {
     for (const context of run.contexts) {
         for (const page of context.pages()) {
