@@ -252,9 +252,8 @@ def wait_until_renewal_is_due(token, slack=1.0):
 
 def refresh_answers(provider):
     """Token-endpoint answers to refresh grants: oidc-provider's own, and the grace mode's
-    replays (which answer before oidc-provider reads the form, so they carry no grant_type)."""
-    return [e for e in provider.token_log()
-            if e.get("grant_type") == "refresh_token" or e.get("replayed")]
+    replays (marked `replayed`)."""
+    return grants(provider, "refresh_token")
 
 
 def token_errors(provider):

@@ -185,6 +185,10 @@ export function faultMiddleware({ state, keys, log }) {
 
         await next();
 
+        if (isToken && ctx.status === 200 && ctx.body?.id_token && state.lifetimes?.age) {
+            const idToken = await ageIdToken(ctx.body.id_token, state.lifetimes.age, keys);
+            ctx.body = { ...ctx.body, id_token: idToken };
+        }
         if (graceToken && ctx.status === 200) {
             state.graceAnswers = state.graceAnswers || new Map();
             state.graceAnswers.set(graceToken, { at: Date.now(), body: ctx.body });
@@ -263,6 +267,22 @@ async function refreshTokenOf(ctx) {
     ctx.request.body = text;
     const form = new URLSearchParams(text);
     return form.get('grant_type') === 'refresh_token' ? form.get('refresh_token') : null;
+}
+
+/*
+ * `POST /__test/lifetimes {"age": S}`: every ID token the token endpoint hands out (code
+ * exchanges and refreshes) is dated S seconds back, lifetime kept: iat = now - S, exp = iat +
+ * (exp - iat as oidc-provider issued it), re-signed with the real key under the same header
+ * (kid kept). A negative S dates it ahead, as a provider whose clock runs fast. 0: as issued.
+ */
+export async function ageIdToken(idToken, age, keys) {
+    const [headerPart, payloadPart] = idToken.split('.');
+    const header = decodePart(headerPart);
+    const claims = decodePart(payloadPart);
+    const lifetime = claims.exp - claims.iat;
+    claims.iat = epoch() - age;
+    claims.exp = claims.iat + lifetime;
+    return sign(header, claims, keys.real.privateKey);
 }
 
 /* The JSON answer cut in half, still labelled application/json (a provider dying mid-write

@@ -40,7 +40,8 @@ export class RequestLog {
             ...extra,
         };
         if (endpoint === 'token') {
-            Object.assign(entry, tokenFields(ctx.oidc?.body || {}), answerFields(ctx));
+            Object.assign(entry, tokenFields(ctx.oidc?.body || formOf(ctx.request.body)),
+                answerFields(ctx));
         }
         this.entries.push(entry);
         if (this.entries.length > MAX_ENTRIES) {
@@ -53,6 +54,11 @@ export class RequestLog {
             ? this.entries
             : this.entries.filter((e) => e.endpoint === endpoint);
     }
+}
+
+/* A form the fault middleware read itself (a replayed answer never reaches oidc-provider). */
+function formOf(body) {
+    return typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : {};
 }
 
 /* Header values that carry a secret are replaced by their scheme. */

@@ -13,7 +13,7 @@
 // Test control (JSON, see README.md beside this file):
 //   POST /__test/mode {"mode": "..."}   POST /__test/reset   GET /__test/log
 //   POST /__test/clients {"redirect_uris": [...], "post_logout_redirect_uris": [...]}
-//   POST /__test/lifetimes {"id_token": SECONDS, "access_token": SECONDS}
+//   POST /__test/lifetimes {"id_token": SECONDS, "access_token": SECONDS, "age": SECONDS}
 //   GET  /__test/state
 
 import { randomBytes } from 'node:crypto';
@@ -147,6 +147,8 @@ function htmlEscape(s) {
 }
 
 const DEFAULT_LIFETIMES = { id_token: 3600, access_token: 3600 };
+/* How far back issued ID tokens are dated (faults.js ageIdToken); 0: as issued. */
+const DEFAULT_AGE = 0;
 
 function providerConfig(signingKey, clientId, state) {
     return {
@@ -274,7 +276,8 @@ async function handleControl(req, res, url, ctl) {
     case 'POST /__test/reset':
         Object.assign(state, { mode: 'normal', delay: undefined, secret: undefined,
             keepOld: false, rotated: undefined, claims: undefined, raw: undefined,
-            grace: undefined, graceAnswers: new Map(), lifetimes: { ...DEFAULT_LIFETIMES } });
+            grace: undefined, graceAnswers: new Map(),
+            lifetimes: { ...DEFAULT_LIFETIMES, age: DEFAULT_AGE } });
         log.clear();
         return sendJson(res, 200, describe(state, keys, issuer));
     case 'GET /__test/log':
@@ -297,6 +300,13 @@ async function handleControl(req, res, url, ctl) {
                 }
                 state.lifetimes[name] = seconds;
             }
+        }
+        if (json.age !== undefined) {
+            const age = Number(json.age);
+            if (!Number.isInteger(age)) {
+                return sendJson(res, 400, { error: 'age must be a whole number of seconds' });
+            }
+            state.lifetimes.age = age;
         }
         return sendJson(res, 200, describe(state, keys, issuer));
     }
@@ -322,7 +332,7 @@ async function main() {
     const opts = options();
     const signingKey = await loadSigningKey(opts.stateDir);
     const keys = await buildKeys(signingKey);
-    const state = { mode: 'normal', lifetimes: { ...DEFAULT_LIFETIMES } };
+    const state = { mode: 'normal', lifetimes: { ...DEFAULT_LIFETIMES, age: DEFAULT_AGE } };
     const log = new RequestLog();
     registerClients(opts);
 
