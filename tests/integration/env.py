@@ -248,9 +248,12 @@ class Provider:
     def endpoint_log(self, endpoint):
         return self.control("GET", f"log?endpoint={endpoint}")
 
-    def set_lifetimes(self, id_token=None, access_token=None):
-        """Seconds the ID / access tokens issued from now on live (reset: 3600)."""
-        body = {k: v for k, v in (("id_token", id_token), ("access_token", access_token))
+    def set_lifetimes(self, id_token=None, access_token=None, age=None):
+        """Seconds the ID / access tokens issued from now on live (reset: 3600); `age`: the
+        ID tokens handed out from now on are dated that many seconds back, iat = now - age,
+        lifetime kept (negative: ahead; reset: 0)."""
+        body = {k: v for k, v in (("id_token", id_token), ("access_token", access_token),
+                                  ("age", age))
                 if v is not None}
         return self.control("POST", "lifetimes", body)
 
