@@ -15,7 +15,7 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(S
 PYTEST      := /usr/bin/python3 -m pytest
 
 APT_PKGS := apache2 apache2-dev libcjose-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
-            check pkg-config python3-pytest python3-requests python3-cryptography openssl faketime valgrind clang libclang-rt-14-dev redis-server memcached chromium nodejs npm glewlwyd
+            check pkg-config python3-pytest python3-pytest-xdist python3-requests python3-cryptography openssl faketime valgrind clang libclang-rt-14-dev redis-server memcached chromium nodejs npm glewlwyd
 
 .PHONY: all module deps test unit check integration demo clean test-valgrind soak soak-short \
         fuzz fuzz-smoke perf-check bench install install-check
@@ -96,8 +96,10 @@ unit: tests/unit/run
 check: .deps.stamp
 	sh tests/guards/run.sh
 
+# Two workers, each taking whole files (their shared httpd and fixtures stay per file): many
+# tests wait for a token's life to pass, and the other worker uses that time.
 integration: module deps
-	$(PYTEST) -q tests/integration
+	$(PYTEST) -q -n 2 --dist loadfile tests/integration
 
 # Memory: no growth per request over a long run through one child (flat RSS).
 soak-short: module deps
