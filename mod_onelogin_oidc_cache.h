@@ -10,6 +10,18 @@
 /* Our own log id range (docs/log-ids.md), in the shape of httpd's APLOGNO. */
 #define OLO_LOGNO(n) "OLO" #n ": "
 
+/**
+ * At most one log line per interval (seconds), per process: olo_throttle_pass() says whether
+ * this one is written, and *pheld how many were held back since the last one written.
+ * A zero-filled static is ready to use.
+ */
+typedef struct olo_throttle_t {
+    volatile apr_uint32_t last;
+    volatile apr_uint32_t held;
+} olo_throttle_t;
+#define OLO_OUTAGE_LOG_INTERVAL 10  /* a cache outage: one line per 10 s per child */
+int olo_throttle_pass(olo_throttle_t *t, apr_uint32_t interval, apr_uint32_t *pheld);
+
 /** The socache instances of one distinct OneLoginCache value, shared by the servers naming it. */
 typedef struct olo_socache_t olo_socache_t;
 
