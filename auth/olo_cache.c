@@ -59,7 +59,7 @@ olo_cache_part_t olo_cache_part(const char *key)
 
 apr_size_t olo_cache_value_max(const char *key)
 {
-    static const char *const small[] = {"sl", "rv", "st", "rf", "jr", NULL};
+    static const char *const small[] = {"sl", "rv", "st", "rf", "jr", "pf", NULL};
     for (int i = 0; small[i]; i++) {
         if (olo_cache_kind_is(key, small[i])) {
             return OLO_CACHE_VALUE_SMALL;

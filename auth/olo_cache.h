@@ -38,6 +38,8 @@ typedef struct olo_cache_t {
  *   md, jwks  provider documents. Gone: fetched again.
  *   jr  an unknown kid in a client's bearer token made us refetch a JWKS (the rate limit).
  *       Gone early: one more refetch is allowed.
+ *   pf  a fetch from the provider (by URL) is in flight, or failed moments ago. Gone early:
+ *       one more request asks the provider (and waits for its timeout if it hangs).
  */
 #define OLO_CACHE_KIND_MAX 8        /* longest kind, without the colon */
 #define OLO_CACHE_HASH_BYTES 16     /* 128 bits of SHA-256: collisions need 2^64 keys */

@@ -72,7 +72,8 @@ cleanup:
 
 apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out, apr_pool_t *p,
                                      const olo_provider_t *prov, const olo_metadata_t *md,
-                                     const olo_client_t *client, const char *grant_form)
+                                     const olo_client_t *client, const char *grant_form,
+                                     apr_time_t now)
 {
     olo_http_response_t *resp = NULL;
     const char *error = NULL;
@@ -81,11 +82,19 @@ apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out,
     const char *auth = client->client_secret
                            ? olo_token_basic_auth(p, client->client_id, client->client_secret)
                            : NULL;
-    apr_status_t rv = prov->http->fetch(&resp, &error, p, prov->http->baton, md->token_endpoint,
-                                        grant_form, auth);
+    apr_status_t rv = olo_provider_recall(out, p, prov, md->token_endpoint);
     if (rv != APR_SUCCESS) {
-        return olo_outcome_set(out, rv, OLO_R_PROVIDER_UNREACHABLE,
-                               apr_psprintf(p, "POST %s: %s", md->token_endpoint, error));
+        return rv;
+    }
+    rv = prov->http->fetch(&resp, &error, p, prov->http->baton, md->token_endpoint, grant_form,
+                           auth);
+    if (rv != APR_SUCCESS) {
+        olo_outcome_set(out, rv, OLO_R_PROVIDER_UNREACHABLE,
+                        apr_psprintf(p, "POST %s: %s", md->token_endpoint, error));
+        /* Only a provider that could not be reached is remembered: an error status may
+         * concern this one code or refresh token. */
+        olo_provider_remember(prov, p, md->token_endpoint, out, now);
+        return rv;
     }
     const char *why = NULL;
     rv = olo_token_parse(ptokens, &out->reason, &error, &why, p, resp->status, resp->body,
@@ -108,7 +117,7 @@ apr_status_t olo_callback_grant(olo_tokens_t **ptokens, json_t **pclaims, olo_ou
     if (rv != APR_SUCCESS) {
         goto cleanup;
     }
-    rv = olo_callback_post_token(&tokens, out, p, prov, md, client, grant_form);
+    rv = olo_callback_post_token(&tokens, out, p, prov, md, client, grant_form, now);
     if (rv != APR_SUCCESS || (!tokens->id_token && id_token_optional)) {
         goto cleanup;
     }
@@ -134,8 +143,9 @@ apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, a
     olo_tokens_t *tokens = NULL;
     json_t *claims = NULL;
     olo_session_t *session = NULL;
+    /* just issued: the token endpoint dates it by the provider's clock as it answers */
     olo_expect_t want = {prov->issuer, client->client_id, pending->nonce, client->skew,
-                         apr_time_from_sec(OLO_STATE_TTL_SEC)};
+                         apr_time_from_sec(OLO_STATE_TTL_SEC), 1};
     const char *form = olo_token_code_form(p, code, client->redirect_uri, client->client_id,
                                            pending->verifier, client->client_secret == NULL);
     apr_status_t rv = olo_callback_grant(&tokens, &claims, out, p, prov, client, form, &want, 0,

@@ -55,11 +55,14 @@ apr_status_t olo_callback_finish(olo_session_t **psession, olo_outcome_t *out, a
 
 /**
  * POSTs a grant form to the token endpoint, authenticating a confidential client with
- * client_secret_basic, and parses the answer (olo_token_parse).
+ * client_secret_basic, and parses the answer (olo_token_parse). A token endpoint that could
+ * not be reached is remembered (olo_provider_remember): until the mark ends, a POST fails at
+ * once with OLO_R_PROVIDER_UNREACHABLE (prov->marked is told).
  */
 apr_status_t olo_callback_post_token(olo_tokens_t **ptokens, olo_outcome_t *out, apr_pool_t *p,
                                      const olo_provider_t *prov, const olo_metadata_t *md,
-                                     const olo_client_t *client, const char *grant_form);
+                                     const olo_client_t *client, const char *grant_form,
+                                     apr_time_t now);
 
 /**
  * A token grant from start to verified claims: discovery, the POST of grant_form, and the ID

@@ -28,6 +28,16 @@ typedef enum {
 
 typedef void olo_provider_notify_fn(olo_provider_event_t event);
 
+struct olo_outcome_t;
+/** Told when a failure of url starts being remembered (`fresh`: once, by the request whose
+ * fetch failed), and when a request is turned away by a remembered failure (`fresh` 0). */
+typedef void olo_provider_marked_fn(void *baton, const char *url,
+                                    const struct olo_outcome_t *out, int fresh);
+
+/** How long a failed fetch is remembered, on every child and node: meanwhile a request that
+ * needs that URL fails at once with the same reason instead of waiting for the provider. */
+#define OLO_PROVIDER_MARK_SEC 5
+
 /**
  * The provider as seen through the shared cache: discovery metadata and the JWKS are fetched
  * once, cached with a TTL for every child and node, and the JWKS is refetched early when a
@@ -43,6 +53,13 @@ typedef struct olo_provider_t {
     apr_interval_time_t jwks_refetch_interval;  /* between refetches that bearer kids force */
     olo_provider_notify_fn *notify; /* optional: told before each fetch (whatever its outcome) */
     apr_thread_mutex_t *refetch_lock;   /* optional: one OLO_JWKS_REFETCH at a time per process */
+    /* Optional, all of them (zero: no waiting, `now` as the clock, nothing told): */
+    apr_interval_time_t fetch_wait; /* how long a request waits for another's fetch of the same
+                                     * document (the HTTP timeout and a little) */
+    void (*pause)(apr_interval_time_t); /* sleeps between looks at that fetch */
+    apr_time_t (*clock)(void);      /* the time after a fetch, when a failure's mark starts */
+    olo_provider_marked_fn *marked;
+    void *marked_baton;
 } olo_provider_t;
 
 /** What went wrong, for the log: reason plus words (never secrets or bodies). */
@@ -56,6 +73,12 @@ typedef struct olo_outcome_t {
  * Failures: OLO_R_PROVIDER_UNREACHABLE (APR_TIMEUP, APR_ECONNREFUSED, APR_EGENERAL),
  * OLO_R_PROVIDER_BAD_RESPONSE or OLO_R_ISSUER_MISMATCH (APR_EINVAL),
  * OLO_R_CACHE_UNAVAILABLE.
+ *
+ * Discovery and JWKS fetches share this: one request at a time fetches a document, on any
+ * child or node (a claim in the cache); the others wait up to fetch_wait for its result. A
+ * failure is remembered for OLO_PROVIDER_MARK_SEC ("pf:" + URL): a fetch of that URL needed
+ * meanwhile fails at once with the same reason (prov->marked is told). A document still
+ * cached is served as ever, whatever is remembered.
  */
 apr_status_t olo_provider_metadata(olo_metadata_t **pmd, olo_outcome_t *out, apr_pool_t *p,
                                    const olo_provider_t *prov, apr_time_t now);
@@ -70,6 +93,33 @@ apr_status_t olo_provider_metadata(olo_metadata_t **pmd, olo_outcome_t *out, apr
 apr_status_t olo_provider_jwks(olo_jwks_t **pjwks, olo_outcome_t *out, apr_pool_t *p,
                                const olo_provider_t *prov, const char *jwks_uri,
                                olo_jwks_want_t want, apr_time_t now);
+
+/**
+ * Whether a login sent to the provider now can complete, as far as the module knows without
+ * asking it: APR_SUCCESS unless the token endpoint or the JWKS of md was found unreachable
+ * within OLO_PROVIDER_MARK_SEC (on any child or node); then APR_ECONNREFUSED with
+ * OLO_R_PROVIDER_UNREACHABLE (prov->marked is told). A provider nobody asked lately counts
+ * as up.
+ */
+apr_status_t olo_provider_check_reachable(olo_outcome_t *out, apr_pool_t *p,
+                                          const olo_provider_t *prov, const olo_metadata_t *md);
+
+/**
+ * A remembered failure of url: APR_SUCCESS when there is none (or the cache cannot tell);
+ * otherwise its reason in out, APR_ECONNREFUSED (unreachable) or APR_EINVAL (a bad answer),
+ * and prov->marked is told.
+ */
+apr_status_t olo_provider_recall(olo_outcome_t *out, apr_pool_t *p, const olo_provider_t *prov,
+                                 const char *url);
+
+/**
+ * Remembers for OLO_PROVIDER_MARK_SEC that url failed with out->reason, and tells
+ * prov->marked, unless that failure is remembered already. Reasons other than
+ * OLO_R_PROVIDER_UNREACHABLE, OLO_R_PROVIDER_BAD_RESPONSE and OLO_R_ISSUER_MISMATCH are
+ * not remembered. `now`: when the fetch began (prov->clock, when set, says when it ended).
+ */
+void olo_provider_remember(const olo_provider_t *prov, apr_pool_t *p, const char *url,
+                           const olo_outcome_t *out, apr_time_t now);
 
 /** Fetches url and checks for a 200 answer; the shared fetch step of discovery and JWKS. */
 apr_status_t olo_provider_get(const char **pbody, apr_size_t *plen, olo_outcome_t *out,
