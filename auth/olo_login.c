@@ -85,6 +85,12 @@ static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *o
     return olo_jws_verify(pjws, &out->reason, p, id_token, jwks, olo_jws_default_algs);
 }
 
+static int olo_login_time_refusal(olo_reason_t reason)
+{
+    return reason == OLO_R_EXPIRED || reason == OLO_R_IAT_INVALID || reason == OLO_R_NBF_FUTURE
+           || reason == OLO_R_CLOCK_SKEW;
+}
+
 apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_pool_t *p,
                                     const olo_provider_t *prov, const olo_metadata_t *md,
                                     const char *id_token, const olo_expect_t *want,
@@ -106,6 +112,11 @@ apr_status_t olo_login_verify_token(json_t **pclaims, olo_outcome_t *out, apr_po
     if (rv != APR_SUCCESS) {
         out->detail = apr_psprintf(p, "ID token (kid %s) claims refused",
                                    jws->kid ? jws->kid : "none");
+        if (olo_login_time_refusal(out->reason)) {
+            /* the times decide between an old token and clocks apart: the operator needs them */
+            out->detail = apr_pstrcat(p, out->detail, ": ",
+                                      olo_claims_times(p, jws->claims, want->skew, now), NULL);
+        }
         goto cleanup;
     }
     claims = jws->claims;

@@ -47,17 +47,31 @@ const char *olo_page_escape(apr_pool_t *p, const char *s)
 
 const char *olo_page_html(apr_pool_t *p, int status, olo_reason_t reason, const char *retry_href)
 {
+    /* While the clocks disagree every sign-in fails the same way: no link inviting a loop. */
+    if (reason == OLO_R_CLOCK_SKEW) {
+        return olo_page_html_link(p, status, reason, NULL, NULL);
+    }
+    return olo_page_html_link(p, status, reason, retry_href, "Sign in again");
+}
+
+const char *olo_page_html_link(apr_pool_t *p, int status, olo_reason_t reason, const char *href,
+                               const char *link_text)
+{
     const char *title = olo_page_title(status);
+    const char *link = (href && link_text)
+                           ? apr_psprintf(p, "<p><a href=\"%s\">%s</a></p>",
+                                          olo_page_escape(p, href), olo_page_escape(p, link_text))
+                           : "";
     return apr_psprintf(
         p,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width\"><title>%s</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;"
         "padding:0 1em;color:#222}h1{font-size:1.4em}code{color:#666}</style></head>\n"
-        "<body><h1>%s</h1><p>%s</p><p><a href=\"%s\">Sign in again</a></p>"
+        "<body><h1>%s</h1><p>%s</p>%s"
         "<p><code>%d %s</code></p></body></html>\n",
-        title, title, olo_page_escape(p, olo_reason_text(reason)),
-        olo_page_escape(p, retry_href), status, olo_reason_name(reason));
+        title, title, olo_page_escape(p, olo_reason_text(reason)), link, status,
+        olo_reason_name(reason));
 }
 
 const char *olo_page_json(apr_pool_t *p, olo_reason_t reason)

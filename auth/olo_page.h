@@ -12,8 +12,14 @@
 /** The page heading for an HTTP status ("Login could not be completed" for 400, ...). */
 const char *olo_page_title(int status);
 
-/** A complete HTML page; retry_href (a local path) is offered as "Sign in again". */
+/** A complete HTML page; retry_href (a local path) is offered as "Sign in again", except for
+ * OLO_R_CLOCK_SKEW, which signing in again cannot cure (no link). */
 const char *olo_page_html(apr_pool_t *p, int status, olo_reason_t reason, const char *retry_href);
+
+/** A complete HTML page offering href (a local path, escaped here) as link_text; no link when
+ * either is NULL. */
+const char *olo_page_html_link(apr_pool_t *p, int status, olo_reason_t reason, const char *href,
+                               const char *link_text);
 
 /** {"error":"<reason name>","message":"<reason text>"} followed by a newline. */
 const char *olo_page_json(apr_pool_t *p, olo_reason_t reason);

@@ -79,7 +79,7 @@ apr_status_t olo_refresh_session(olo_session_t **pfresh, olo_outcome_t *out, apr
     json_t *claims = NULL;
     olo_session_t *fresh = NULL;
     olo_expect_t want = {prov->issuer, client->client_id, NULL, client->skew,
-                         apr_time_from_sec(OLO_STATE_TTL_SEC)};
+                         apr_time_from_sec(OLO_STATE_TTL_SEC), 1};
     const char *form = olo_token_refresh_form(p, session->refresh_token, client->client_id,
                                               client->client_secret == NULL);
     out->detail = NULL;

@@ -17,6 +17,9 @@
 #define OLO_STATE_BYTES 24              /* 32 base64url characters */
 #define OLO_STATE_TTL_SEC 600           /* a login left open longer starts again */
 #define OLO_STATE_MAX_PENDING 8         /* older pending logins are dropped past this */
+/* Remembers, sealed, the pending logins the cap dropped, so their callbacks can say so. */
+#define OLO_STATE_DROPPED_COOKIE "olo_dropped"
+#define OLO_STATE_DROPPED_MAX_BYTES 1024    /* its JSON: 8 logins with targets of ~60 bytes */
 
 typedef struct olo_pending_t {
     const char *state;
@@ -58,5 +61,32 @@ apr_status_t olo_state_open(olo_pending_t **ppending, olo_reason_t *preason, apr
  */
 apr_array_header_t *olo_state_stale(apr_pool_t *p, const olo_seal_key_t *key,
                                     const char *cookie_header, int keep, apr_time_t now);
+
+/**
+ * olo_state_stale, and *pdropped the pending logins (olo_pending_t *, oldest first) among them
+ * that were still valid: dropped only because `keep` newer ones remain.
+ */
+apr_array_header_t *olo_state_stale_dropped(apr_array_header_t **pdropped, apr_pool_t *p,
+                                            const olo_seal_key_t *key, const char *cookie_header,
+                                            int keep, apr_time_t now);
+
+/**
+ * The new value of the OLO_STATE_DROPPED_COOKIE cookie: the state, target and birth of each of
+ * `dropped` (olo_pending_t *, oldest first), then what `current` (its present value, may be
+ * NULL; ignored when it does not open) remembers, newest first, leaving out logins as old as
+ * OLO_STATE_TTL_SEC, and the oldest beyond OLO_STATE_MAX_PENDING entries or
+ * OLO_STATE_DROPPED_MAX_BYTES of JSON. APR_NOTFOUND when nothing is left to remember.
+ */
+apr_status_t olo_state_dropped_add(const char **pvalue, apr_pool_t *p, const olo_seal_key_t *key,
+                                   const char *current, const apr_array_header_t *dropped,
+                                   apr_time_t now);
+
+/**
+ * The target (re-checked as local) of the pending login `state` that the dropped-logins cookie
+ * `value` remembers. APR_NOTFOUND when it does not: no cookie, tampered, another secret, not
+ * listed, or as old as OLO_STATE_TTL_SEC.
+ */
+apr_status_t olo_state_dropped_find(const char **ptarget, apr_pool_t *p, const olo_seal_key_t *key,
+                                    const char *value, const char *state, apr_time_t now);
 
 #endif

@@ -126,6 +126,35 @@ static olo_claims_rule_fn *const olo_claims_rules[] = {
     olo_claims_rule_iat, olo_claims_rule_nbf, olo_claims_rule_nonce, olo_claims_rule_sub,
 };
 
+static int olo_claims_is_time_reason(olo_reason_t reason)
+{
+    return reason == OLO_R_EXPIRED || reason == OLO_R_IAT_INVALID || reason == OLO_R_NBF_FUTURE;
+}
+
+/* A token the token endpoint issued just now carries the provider's clock in iat. When it was
+ * valid at that moment and is ours in every other respect, a time refusal says the two clocks
+ * disagree. Beyond the limit an old or mis-dated token is the likelier story. */
+static int olo_claims_clock_apart(const olo_claims_ctx_t *c)
+{
+    apr_time_t iat = 0, exp = 0, nbf = 0;
+    apr_interval_time_t skew = c->want->skew;
+
+    if (!olo_claims_time(&iat, c->claims, "iat") || !olo_claims_time(&exp, c->claims, "exp")
+        || exp <= iat) {
+        return 0;
+    }
+    if (json_object_get(c->claims, "nbf") != NULL
+        && (!olo_claims_time(&nbf, c->claims, "nbf") || nbf > iat + skew)) {
+        return 0;
+    }
+    apr_interval_time_t apart = c->now > iat ? c->now - iat : iat - c->now;
+    if (apart <= skew || apart > apr_time_from_sec(OLO_CLAIMS_CLOCK_LIMIT_SEC)) {
+        return 0;
+    }
+    /* iss, aud and azp were checked before the times; nonce and sub come after them. */
+    return olo_claims_rule_nonce(c) == OLO_OK && olo_claims_rule_sub(c) == OLO_OK;
+}
+
 apr_status_t olo_claims_check(olo_reason_t *preason, json_t *claims, const olo_expect_t *want,
                               apr_time_t now)
 {
@@ -136,8 +165,45 @@ apr_status_t olo_claims_check(olo_reason_t *preason, json_t *claims, const olo_e
          i++) {
         reason = olo_claims_rules[i](&c);
     }
+    if (want->just_issued && olo_claims_is_time_reason(reason) && olo_claims_clock_apart(&c)) {
+        reason = OLO_R_CLOCK_SKEW;
+    }
     *preason = reason;
     return (reason == OLO_OK) ? APR_SUCCESS : APR_EGENERAL;
+}
+
+/* "1714557600 (2024-05-01T10:00:00Z)", or "none" for an absent or unusable claim. */
+static const char *olo_claims_time_text(apr_pool_t *p, int present, apr_time_t t)
+{
+    apr_time_exp_t tm;
+
+    if (!present || apr_time_exp_gmt(&tm, t) != APR_SUCCESS) {
+        return "none";
+    }
+    return apr_psprintf(p, "%" APR_TIME_T_FMT " (%04d-%02d-%02dT%02d:%02d:%02dZ)",
+                        apr_time_sec(t), tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+const char *olo_claims_times(apr_pool_t *p, json_t *claims, apr_interval_time_t skew,
+                             apr_time_t now)
+{
+    apr_time_t iat = 0, exp = 0, nbf = 0;
+    int has_iat = olo_claims_time(&iat, claims, "iat");
+    int has_exp = olo_claims_time(&exp, claims, "exp");
+    int has_nbf = olo_claims_time(&nbf, claims, "nbf");
+    const char *apart = "";
+
+    if (has_iat) {
+        /* whole seconds: the claims are whole seconds, and so is what an operator compares */
+        apr_int64_t secs = (apr_int64_t)(apr_time_sec(now) - apr_time_sec(iat));
+        apart = apr_psprintf(p, "; this server is %" APR_INT64_T_FMT " s %s the token's iat",
+                             secs < 0 ? -secs : secs, secs < 0 ? "behind" : "ahead of");
+    }
+    return apr_psprintf(p, "server time %s; token iat %s, exp %s, nbf %s%s (skew %" APR_TIME_T_FMT
+                        " s)", olo_claims_time_text(p, 1, now),
+                        olo_claims_time_text(p, has_iat, iat), olo_claims_time_text(p, has_exp, exp),
+                        olo_claims_time_text(p, has_nbf, nbf), apart, apr_time_sec(skew));
 }
 
 const char *olo_claims_string(json_t *claims, const char *name)

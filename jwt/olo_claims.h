@@ -14,7 +14,12 @@ typedef struct olo_expect_t {
     const char *nonce;              /* NULL: nonce is not checked (no login of ours to bind to) */
     apr_interval_time_t skew;       /* tolerance for exp, iat and nbf */
     apr_interval_time_t max_age;    /* iat older than now - max_age - skew is refused; 0: no limit */
+    int just_issued;                /* from the token endpoint just now: iat is the provider's
+                                     * clock, so time refusals may be OLO_R_CLOCK_SKEW */
 } olo_expect_t;
+
+/* Clocks further apart than this are not diagnosed: the token is taken at its word. */
+#define OLO_CLAIMS_CLOCK_LIMIT_SEC 1800
 
 /**
  * Checks iss, aud, azp, exp, iat, nbf, nonce and sub of an already verified token.
@@ -33,6 +38,10 @@ typedef struct olo_expect_t {
  *   nonce when want->nonce is set, present and equal                  OLO_R_NONCE_MISMATCH
  *   sub   a non-empty string                                          OLO_R_SUB_MISSING
  * claims not being an object gives OLO_R_TOKEN_MALFORMED.
+ * When want->just_issued, a refusal for exp, iat or nbf becomes OLO_R_CLOCK_SKEW when the clocks,
+ * not the token, are to blame: the token was valid at its own iat (iat < exp, nbf absent or
+ * <= iat + skew), passes the nonce and sub rules, and |now - iat| is more than skew and at most
+ * OLO_CLAIMS_CLOCK_LIMIT_SEC.
  * APR_SUCCESS with *preason = OLO_OK, or APR_EGENERAL with the first failing reason.
  */
 apr_status_t olo_claims_check(olo_reason_t *preason, json_t *claims, const olo_expect_t *want,
@@ -53,6 +62,14 @@ typedef struct olo_bearer_expect_t {
  */
 apr_status_t olo_claims_check_bearer(olo_reason_t *preason, json_t *claims,
                                      const olo_bearer_expect_t *want, apr_time_t now);
+
+/**
+ * The token's times next to the server's, for a log line: "server time S (ISO); token iat S
+ * (ISO), exp S (ISO), nbf S (ISO) or no nbf; this server is N s ahead of|behind the token's
+ * iat (skew K s)". Absent or unusable claims show as "none". Allocated from p; never NULL.
+ */
+const char *olo_claims_times(apr_pool_t *p, json_t *claims, apr_interval_time_t skew,
+                             apr_time_t now);
 
 /** String value of a claim, or NULL when absent or not a string. */
 const char *olo_claims_string(json_t *claims, const char *name);

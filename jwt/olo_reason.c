@@ -75,6 +75,13 @@ static const olo_reason_entry_t olo_reason_table[OLO_R__COUNT] = {
                            "Ask an administrator for access."},
     [OLO_R_REFRESH_FAILED] = {"refresh-failed",
                               "Your sign-in could not be renewed. Please sign in again."},
+    [OLO_R_CLOCK_SKEW] = {"clock-skew",
+                          "The clocks of this server and of the sign-in service disagree. "
+                          "Please tell the site administrator."},
+    /* 8 is OLO_STATE_MAX_PENDING (auth/, which jwt/ does not include; a unit test ties them) */
+    [OLO_R_STATE_DROPPED] = {"state-dropped",
+                             "Too many sign-ins were started in other tabs since this one: "
+                             "it was dropped as the oldest of 8."},
 };
 
 /* Out-of-range values come from a corrupted or newer caller; answer with something usable

@@ -41,6 +41,8 @@ typedef enum {
     OLO_R_SESSION_FORGOTTEN,    /* the cache no longer holds a session nobody ended */
     OLO_R_REFRESH_FAILED,       /* the provider would not renew the ID token */
     OLO_R_NOT_ALLOWED,          /* logged in, but a Require onelogin-claim does not match */
+    OLO_R_CLOCK_SKEW,           /* a fresh token's times say this server's clock is off */
+    OLO_R_STATE_DROPPED,        /* the pending login was dropped as the oldest of too many */
     OLO_R__COUNT
 } olo_reason_t;
 

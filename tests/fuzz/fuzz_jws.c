@@ -33,7 +33,7 @@ static int listed(const char *const *list, const char *alg)
 static void check_claims(apr_pool_t *p, json_t *claims)
 {
     olo_expect_t want = {OLO_FUZZ_ISSUER, OLO_FUZZ_CLIENT_ID, OLO_FUZZ_NONCE,
-                         apr_time_from_sec(60), 0};
+                         apr_time_from_sec(60), 0, 1};
     olo_bearer_expect_t bearer = {NULL, NULL, 0, apr_time_from_sec(60)};
     olo_reason_t reason;
 

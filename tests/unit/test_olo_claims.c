@@ -1,4 +1,5 @@
 /* jwt/olo_claims: one test per ID token rule (OIDC Core 3.1.3.7), against a fixed clock. */
+#include <string.h>
 #include <apr_strings.h>
 #include "olo_test.h"
 #include "../../jwt/olo_claims.h"
@@ -434,6 +435,122 @@ START_TEST(bearer_future_nbf_and_iat_refused)
 }
 END_TEST
 
+/* A token as the token endpoint hands it out, dated `iat_ago` seconds before our now and
+ * living `life` seconds: what a provider with its clock that far behind ours issues. */
+static json_t *issued(long iat_ago, long life)
+{
+    json_t *c = good_claims();
+    json_object_set_new(c, "iat", json_integer(NOW_S - iat_ago));
+    json_object_set_new(c, "exp", json_integer(NOW_S - iat_ago + life));
+    return c;
+}
+
+static const olo_expect_t *fresh(long max_age_s)
+{
+    static olo_expect_t w;
+    w = want;
+    w.just_issued = 1;
+    w.max_age = apr_time_from_sec(max_age_s);
+    return &w;
+}
+
+START_TEST(clock_ahead_past_a_fresh_tokens_exp_is_clock_skew)
+{
+    /* httpd 10 min ahead, a 300 s token: expired by our clock, valid by the provider's */
+    ck_assert_int_eq(check(issued(600, 300), fresh(600)), OLO_R_CLOCK_SKEW);
+    ck_assert_int_eq(check(issued(600, 300), &want), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(clock_behind_a_fresh_tokens_iat_is_clock_skew)
+{
+    ck_assert_int_eq(check(issued(-600, 300), fresh(600)), OLO_R_CLOCK_SKEW);
+    ck_assert_int_eq(check(issued(-600, 300), &want), OLO_R_IAT_INVALID);
+}
+END_TEST
+
+START_TEST(clock_ahead_past_max_age_is_clock_skew)
+{
+    /* an hour-long token with httpd 15 min ahead: only "too old for this login" fails */
+    ck_assert_int_eq(check(issued(900, 3600), fresh(600)), OLO_R_CLOCK_SKEW);
+}
+END_TEST
+
+START_TEST(clock_behind_nbf_with_iat_is_clock_skew)
+{
+    json_t *c = issued(-600, 300);
+    json_object_set_new(c, "nbf", json_integer(NOW_S + 600));
+    ck_assert_int_eq(check(c, fresh(600)), OLO_R_CLOCK_SKEW);
+}
+END_TEST
+
+START_TEST(clocks_within_skew_log_in)
+{
+    ck_assert_int_eq(check(issued(SKEW_S - 1, 300), fresh(600)), OLO_OK);
+    ck_assert_int_eq(check(issued(-(SKEW_S - 1), 300), fresh(600)), OLO_OK);
+}
+END_TEST
+
+START_TEST(clock_limit_is_inclusive)
+{
+    long limit = OLO_CLAIMS_CLOCK_LIMIT_SEC;
+    ck_assert_int_eq(check(issued(limit, 300), fresh(600)), OLO_R_CLOCK_SKEW);
+    ck_assert_int_eq(check(issued(limit + 1, 300), fresh(600)), OLO_R_EXPIRED);
+    ck_assert_int_eq(check(issued(-limit, 300), fresh(600)), OLO_R_CLOCK_SKEW);
+    ck_assert_int_eq(check(issued(-limit - 1, 300), fresh(600)), OLO_R_IAT_INVALID);
+}
+END_TEST
+
+START_TEST(old_token_stays_expired)
+{
+    /* what a replayed token looks like: issued an hour ago, expired half an hour ago */
+    ck_assert_int_eq(check(issued(3600, 1800), fresh(600)), OLO_R_EXPIRED);
+}
+END_TEST
+
+START_TEST(token_invalid_at_its_own_iat_is_not_clock_skew)
+{
+    json_t *c = issued(600, 300);
+    /* exp before iat: no clock makes this token valid */
+    json_object_set_new(c, "exp", json_integer(NOW_S - 700));
+    ck_assert_int_eq(check(c, fresh(600)), OLO_R_EXPIRED);
+    /* nbf far beyond iat: the token says "not yet", whatever the clocks */
+    c = issued(10, 300);
+    json_object_set_new(c, "nbf", json_integer(NOW_S + 600));
+    ck_assert_int_eq(check(c, fresh(600)), OLO_R_NBF_FUTURE);
+}
+END_TEST
+
+START_TEST(clock_skew_needs_the_rest_of_the_token_to_be_ours)
+{
+    json_t *c = issued(600, 300);
+    json_object_set_new(c, "nonce", json_string("someone-elses"));
+    ck_assert_int_eq(check(c, fresh(600)), OLO_R_EXPIRED);
+    c = issued(-600, 300);
+    json_object_del(c, "sub");
+    ck_assert_int_eq(check(c, fresh(600)), OLO_R_IAT_INVALID);
+}
+END_TEST
+
+START_TEST(times_text_shows_both_clocks_and_the_difference)
+{
+    json_t *c = issued(600, 300);
+    const char *text = olo_claims_times(olo_test_pool, c, apr_time_from_sec(SKEW_S), OLO_TEST_NOW);
+    ck_assert_str_eq(text, "server time 1700000000 (2023-11-14T22:13:20Z); token iat 1699999400 "
+                           "(2023-11-14T22:03:20Z), exp 1699999700 (2023-11-14T22:08:20Z), "
+                           "nbf none; this server is 600 s ahead of the token's iat (skew 60 s)");
+    c = issued(-600, 300);
+    json_object_del(c, "exp");
+    text = olo_claims_times(olo_test_pool, c, apr_time_from_sec(SKEW_S), OLO_TEST_NOW);
+    ck_assert_ptr_nonnull(strstr(text, "exp none"));
+    ck_assert_ptr_nonnull(strstr(text, "600 s behind the token's iat"));
+    json_object_set_new(c, "iat", json_string("soon"));
+    text = olo_claims_times(olo_test_pool, c, apr_time_from_sec(SKEW_S), OLO_TEST_NOW);
+    ck_assert_ptr_nonnull(strstr(text, "iat none"));
+    ck_assert_ptr_null(strstr(text, "ahead"));
+}
+END_TEST
+
 Suite *olo_suite_claims(void)
 {
     Suite *s = suite_create("olo_claims");
@@ -476,6 +593,16 @@ Suite *olo_suite_claims(void)
     tcase_add_test(tc, bearer_audience_required_when_listed);
     tcase_add_test(tc, bearer_expired_exp_refused_even_when_optional);
     tcase_add_test(tc, bearer_future_nbf_and_iat_refused);
+    tcase_add_test(tc, clock_ahead_past_a_fresh_tokens_exp_is_clock_skew);
+    tcase_add_test(tc, clock_behind_a_fresh_tokens_iat_is_clock_skew);
+    tcase_add_test(tc, clock_ahead_past_max_age_is_clock_skew);
+    tcase_add_test(tc, clock_behind_nbf_with_iat_is_clock_skew);
+    tcase_add_test(tc, clocks_within_skew_log_in);
+    tcase_add_test(tc, clock_limit_is_inclusive);
+    tcase_add_test(tc, old_token_stays_expired);
+    tcase_add_test(tc, token_invalid_at_its_own_iat_is_not_clock_skew);
+    tcase_add_test(tc, clock_skew_needs_the_rest_of_the_token_to_be_ours);
+    tcase_add_test(tc, times_text_shows_both_clocks_and_the_difference);
     suite_add_tcase(s, tc);
     return s;
 }

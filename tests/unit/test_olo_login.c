@@ -196,7 +196,7 @@ START_TEST(bearer_kids_refetch_within_the_limit)
     fixture_t *f = fixture();
     olo_metadata_t *md = NULL;
     olo_outcome_t out;
-    olo_expect_t want = {ISSUER, CLIENT, NULL, apr_time_from_sec(60), 0};
+    olo_expect_t want = {ISSUER, CLIENT, NULL, apr_time_from_sec(60), 0, 0};
     json_t *claims = NULL;
     const char *token = id_token(key_b, NULL, NULL);
     ck_assert_int_eq(olo_provider_metadata(&md, &out, olo_test_pool, &f->prov, OLO_TEST_NOW), 0);

@@ -51,6 +51,28 @@ START_TEST(titles_follow_status)
 }
 END_TEST
 
+START_TEST(clock_skew_page_offers_no_sign_in_again)
+{
+    const char *html = olo_page_html(olo_test_pool, 503, OLO_R_CLOCK_SKEW, "/signin");
+    ck_assert_ptr_null(strstr(html, "<a "));
+    ck_assert_ptr_null(strstr(html, "Sign in again"));
+    ck_assert_ptr_nonnull(strstr(html, "clock"));
+    ck_assert_ptr_nonnull(strstr(html, "503 clock-skew"));
+}
+END_TEST
+
+START_TEST(html_link_page_escapes_its_link)
+{
+    const char *html = olo_page_html_link(olo_test_pool, 400, OLO_R_STATE_DROPPED,
+                                          "/signin?target=%2F&x=\"><script>", "Start <again>");
+    ck_assert_ptr_null(strstr(html, "<script>"));
+    ck_assert_ptr_nonnull(strstr(html, "href=\"/signin?target=%2F&amp;x=&quot;&gt;"));
+    ck_assert_ptr_nonnull(strstr(html, ">Start &lt;again&gt;</a>"));
+    ck_assert_ptr_null(strstr(olo_page_html_link(olo_test_pool, 400, OLO_R_STATE_DROPPED, NULL,
+                                                 "x"), "<a "));
+}
+END_TEST
+
 Suite *olo_suite_page(void)
 {
     Suite *s = suite_create("page");
@@ -61,6 +83,8 @@ Suite *olo_suite_page(void)
     tcase_add_test(tc, html_page_escapes_the_retry_link);
     tcase_add_test(tc, json_body_parses_with_error_and_message);
     tcase_add_test(tc, titles_follow_status);
+    tcase_add_test(tc, clock_skew_page_offers_no_sign_in_again);
+    tcase_add_test(tc, html_link_page_escapes_its_link);
     suite_add_tcase(s, tc);
     return s;
 }

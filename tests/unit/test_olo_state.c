@@ -1,4 +1,5 @@
 /* olo_state: pending logins sealed in a cookie named after their state. */
+#include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
 #include "olo_test.h"
@@ -331,6 +332,139 @@ START_TEST(test_state_stale_none_when_within_cap)
 }
 END_TEST
 
+START_TEST(test_state_stale_dropped_names_the_valid_ones_dropped_for_the_cap)
+{
+    apr_array_header_t *names = apr_array_make(olo_test_pool, 4, sizeof(const char *));
+    const int ages[] = {30, 90, OLO_STATE_TTL_SEC + 1, 60};
+    apr_array_header_t *dropped = NULL;
+    apr_array_header_t *stale = olo_state_stale_dropped(&dropped, olo_test_pool,
+                                                        key_for(SECRET, "state"),
+                                                        header_with(names, ages, 4), 1,
+                                                        OLO_TEST_NOW);
+    ck_assert_int_eq(stale->nelts, 3);
+    /* the expired one is stale, not dropped: its callback is "expired" anyway */
+    ck_assert_int_eq(dropped->nelts, 2);
+    ck_assert_str_eq(olo_state_cookie_name(olo_test_pool,
+                                           APR_ARRAY_IDX(dropped, 0, olo_pending_t *)->state),
+                     APR_ARRAY_IDX(names, 1, const char *));   /* oldest first */
+    ck_assert_str_eq(olo_state_cookie_name(olo_test_pool,
+                                           APR_ARRAY_IDX(dropped, 1, olo_pending_t *)->state),
+                     APR_ARRAY_IDX(names, 3, const char *));
+}
+END_TEST
+
+/* The dropped-logins cookie after dropping pendings (oldest first) onto current. */
+static const char *dropped_add(const char *current, olo_pending_t **pendings, int n,
+                               apr_time_t now)
+{
+    apr_array_header_t *dropped = apr_array_make(olo_test_pool, n, sizeof(olo_pending_t *));
+    const char *value = NULL;
+    for (int i = 0; i < n; i++) {
+        APR_ARRAY_PUSH(dropped, olo_pending_t *) = pendings[i];
+    }
+    ck_assert_int_eq(olo_state_dropped_add(&value, olo_test_pool, key_for(SECRET, "state"),
+                                           current, dropped, now), APR_SUCCESS);
+    ck_assert_ptr_nonnull(value);
+    return value;
+}
+
+static const char *dropped_find(const olo_seal_key_t *key, const char *value, const char *state,
+                                apr_time_t now)
+{
+    const char *target = "unchanged";
+    apr_status_t rv = olo_state_dropped_find(&target, olo_test_pool, key, value, state, now);
+    ck_assert_int_eq(rv == APR_SUCCESS, target != NULL);
+    return target;
+}
+
+START_TEST(test_state_dropped_remembers_target_until_the_ttl)
+{
+    olo_pending_t *a = new_pending("/reports?id=7"), *b = new_pending("/");
+    const olo_seal_key_t *key = key_for(SECRET, "state");
+    const char *value = dropped_add(NULL, &a, 1, OLO_TEST_NOW);
+    ck_assert_str_eq(dropped_find(key, value, a->state, OLO_TEST_NOW), "/reports?id=7");
+    ck_assert_ptr_null(dropped_find(key, value, b->state, OLO_TEST_NOW));
+    ck_assert_str_eq(dropped_find(key, value, a->state,
+                                  OLO_TEST_NOW + apr_time_from_sec(OLO_STATE_TTL_SEC - 1)),
+                     "/reports?id=7");
+    ck_assert_ptr_null(dropped_find(key, value, a->state,
+                                    OLO_TEST_NOW + apr_time_from_sec(OLO_STATE_TTL_SEC)));
+    /* a second drop keeps the first */
+    value = dropped_add(value, &b, 1, OLO_TEST_NOW);
+    ck_assert_str_eq(dropped_find(key, value, a->state, OLO_TEST_NOW), "/reports?id=7");
+    ck_assert_str_eq(dropped_find(key, value, b->state, OLO_TEST_NOW), "/");
+}
+END_TEST
+
+START_TEST(test_state_dropped_forged_or_foreign_names_nothing)
+{
+    olo_pending_t *a = new_pending("/x");
+    const char *value = dropped_add(NULL, &a, 1, OLO_TEST_NOW);
+    char *tampered = apr_pstrdup(olo_test_pool, value);
+    tampered[strlen(tampered) / 2] ^= 1;
+    ck_assert_ptr_null(dropped_find(key_for(SECRET, "state"), tampered, a->state, OLO_TEST_NOW));
+    ck_assert_ptr_null(dropped_find(key_for(OTHER_SECRET, "state"), value, a->state,
+                                    OLO_TEST_NOW));
+    ck_assert_ptr_null(dropped_find(key_for(SECRET, "session"), value, a->state, OLO_TEST_NOW));
+    ck_assert_ptr_null(dropped_find(key_for(SECRET, "state"), NULL, a->state, OLO_TEST_NOW));
+    ck_assert_ptr_null(dropped_find(key_for(SECRET, "state"), "", a->state, OLO_TEST_NOW));
+    /* a state cookie's value is not a dropped list: the cookie name is the sealed AAD */
+    ck_assert_ptr_null(dropped_find(key_for(SECRET, "state"), seal(a), a->state, OLO_TEST_NOW));
+}
+END_TEST
+
+START_TEST(test_state_dropped_target_leaves_only_as_a_local_path)
+{
+    olo_pending_t *a = new_pending("/");
+    a->target = "https://evil.example/";    /* as if a pending login had carried it */
+    const char *value = dropped_add(NULL, &a, 1, OLO_TEST_NOW);
+    ck_assert_str_eq(dropped_find(key_for(SECRET, "state"), value, a->state, OLO_TEST_NOW), "/");
+}
+END_TEST
+
+START_TEST(test_state_dropped_keeps_the_newest_within_cap_and_budget)
+{
+    const olo_seal_key_t *key = key_for(SECRET, "state");
+    olo_pending_t *p[OLO_STATE_MAX_PENDING + 2];
+    for (int i = 0; i < OLO_STATE_MAX_PENDING + 2; i++) {
+        p[i] = new_pending("/");
+    }
+    const char *value = dropped_add(NULL, p, OLO_STATE_MAX_PENDING + 2, OLO_TEST_NOW);
+    ck_assert_ptr_null(dropped_find(key, value, p[0]->state, OLO_TEST_NOW));
+    ck_assert_ptr_null(dropped_find(key, value, p[1]->state, OLO_TEST_NOW));
+    for (int i = 2; i < OLO_STATE_MAX_PENDING + 2; i++) {
+        ck_assert_str_eq(dropped_find(key, value, p[i]->state, OLO_TEST_NOW), "/");
+    }
+    /* a long target pushes the oldest out; one beyond the budget alone is not remembered */
+    olo_pending_t *wide = new_pending("/");
+    wide->target = apr_pstrcat(olo_test_pool, "/", apr_psprintf(olo_test_pool, "%0600d", 0),
+                               NULL);
+    value = dropped_add(value, &wide, 1, OLO_TEST_NOW);
+    ck_assert_ptr_nonnull(dropped_find(key, value, wide->state, OLO_TEST_NOW));
+    ck_assert_ptr_null(dropped_find(key, value, p[2]->state, OLO_TEST_NOW));
+    ck_assert_ptr_nonnull(dropped_find(key, value, p[OLO_STATE_MAX_PENDING + 1]->state,
+                                       OLO_TEST_NOW));
+    wide->target = apr_psprintf(olo_test_pool, "/%02000d", 0);
+    apr_array_header_t *one = apr_array_make(olo_test_pool, 1, sizeof(olo_pending_t *));
+    APR_ARRAY_PUSH(one, olo_pending_t *) = wide;
+    const char *none = "unchanged";
+    ck_assert_int_eq(olo_state_dropped_add(&none, olo_test_pool, key, NULL, one, OLO_TEST_NOW),
+                     APR_NOTFOUND);
+    ck_assert_ptr_null(none);
+}
+END_TEST
+
+START_TEST(test_state_dropped_reason_names_the_cap)
+{
+    char cap[32];
+    snprintf(cap, sizeof(cap), "oldest of %d", OLO_STATE_MAX_PENDING);
+    ck_assert_ptr_nonnull(strstr(olo_reason_text(OLO_R_STATE_DROPPED), cap));
+    ck_assert_str_eq(olo_reason_name(OLO_R_STATE_DROPPED), "state-dropped");
+    ck_assert_str_eq(olo_reason_name(OLO_R_CLOCK_SKEW), "clock-skew");
+    ck_assert_ptr_null(strstr(olo_reason_text(OLO_R_CLOCK_SKEW), "sign in again"));
+}
+END_TEST
+
 Suite *olo_suite_state(void)
 {
     Suite *s = suite_create("state");
@@ -363,6 +497,12 @@ Suite *olo_suite_state(void)
     tcase_add_test(cookie, test_state_stale_drops_oldest_beyond_keep);
     tcase_add_test(cookie, test_state_stale_drops_expired_and_garbage);
     tcase_add_test(cookie, test_state_stale_none_when_within_cap);
+    tcase_add_test(cookie, test_state_stale_dropped_names_the_valid_ones_dropped_for_the_cap);
+    tcase_add_test(cookie, test_state_dropped_remembers_target_until_the_ttl);
+    tcase_add_test(cookie, test_state_dropped_reason_names_the_cap);
+    tcase_add_test(cookie, test_state_dropped_forged_or_foreign_names_nothing);
+    tcase_add_test(cookie, test_state_dropped_target_leaves_only_as_a_local_path);
+    tcase_add_test(cookie, test_state_dropped_keeps_the_newest_within_cap_and_budget);
     suite_add_tcase(s, cookie);
     return s;
 }
