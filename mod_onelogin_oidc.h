@@ -65,13 +65,18 @@ apr_status_t olo_session_begin(olo_req_t *req, const olo_session_t *session);
 /** Ends the session in the browser and in the cache, so no copy of its cookie counts again
  * (session may be NULL: the cookie only). */
 void olo_session_drop(olo_req_t *req, const olo_session_t *session);
-/** A logout: olo_session_drop, and a record that it was one (session may be NULL). */
-void olo_session_logout(olo_req_t *req, const olo_session_t *session);
+/** Ends a session for good (a logout, an idle end, a renewal the provider refused, a token that
+ * cannot be renewed): olo_session_drop, and a record of the end, so that a later copy of its
+ * cookie is told apart from a session the cache forgot (session may be NULL). */
+void olo_session_end(olo_req_t *req, const olo_session_t *session);
 /** Authenticates the request: OK with r->user set, OK for `pass`, or DONE with a response. */
 int olo_request_authenticate(olo_req_t *req);
 
 /* mod_onelogin_oidc_login.c: what talking to the provider needs, off the hot path */
 void olo_req_prepare_flow(olo_req_t *req);
+/** True when a provider failure remembered in the cache turned this request away: its log
+ * line was written when the failure happened (OLO00063). */
+int olo_req_failure_remembered(request_rec *r);
 /** An absolute URL for a configured path-or-URL, from the scheme and name httpd uses. */
 const char *olo_req_absolute(request_rec *r, const char *path_or_url);
 int olo_is_browser(request_rec *r);

@@ -30,6 +30,29 @@ const char *olo_req_absolute(request_rec *r, const char *path_or_url)
     return path_or_url;
 }
 
+#define OLO_NOTE_REMEMBERED "onelogin-provider-remembered"
+
+/* One line per remembered failure, not one per request it turns away: those are noted, and
+ * their own lines drop to debug. */
+static void olo_provider_marked(void *baton, const char *url, const olo_outcome_t *out,
+                                int fresh)
+{
+    request_rec *r = ((olo_req_t *)baton)->r;
+    if (!fresh) {
+        apr_table_setn(r->notes, OLO_NOTE_REMEMBERED, "1");
+        return;
+    }
+    olo_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, OLO_LOGNO(00063)
+                   "provider failed (%s) at %s: remembered for %d s; requests that need it "
+                   "meanwhile fail at once", olo_reason_name(out->reason), url,
+                   OLO_PROVIDER_MARK_SEC);
+}
+
+int olo_req_failure_remembered(request_rec *r)
+{
+    return apr_table_get(r->notes, OLO_NOTE_REMEMBERED) != NULL;
+}
+
 void olo_req_prepare_flow(olo_req_t *req)
 {
     request_rec *r = req->r;
@@ -38,7 +61,10 @@ void olo_req_prepare_flow(olo_req_t *req)
                                  apr_time_from_sec(conf->metadata_ttl),
                                  apr_time_from_sec(conf->jwks_ttl),
                                  apr_time_from_sec(conf->jwks_refetch), olo_stats_provider_event,
-                                 req->rt->refetch_lock};
+                                 req->rt->refetch_lock,
+                                 /* waits for another's fetch as long as that may take */
+                                 apr_time_from_sec(conf->http_timeout + 1), apr_sleep,
+                                 apr_time_now, olo_provider_marked, req};
     req->client = (olo_client_t){conf->client_id, conf->client_secret,
                                  olo_req_absolute(r, conf->redirect_uri), conf->scope,
                                  conf->user_claims, apr_time_from_sec(conf->clock_skew),
@@ -116,6 +142,12 @@ int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
                                           "error_description=\"%s\"", OLO_AUTH_TYPE,
                                           olo_reason_name(reason)));
     }
+    if (status == HTTP_SERVICE_UNAVAILABLE
+        && (reason == OLO_R_PROVIDER_UNREACHABLE || reason == OLO_R_CACHE_UNAVAILABLE)) {
+        /* RFC 9110 10.2.3; by then a remembered provider failure has been forgotten. */
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       APR_STRINGIFY(OLO_PROVIDER_MARK_SEC));
+    }
     /* For the operator's own error page (SSI, CGI) and the access log (%{ONELOGIN_ERROR}e). */
     apr_table_setn(r->subprocess_env, "ONELOGIN_ERROR", olo_reason_name(reason));
     if (ap_response_code_string(r, ap_index_of_response(status))) {
@@ -154,13 +186,41 @@ static int olo_provider_status(olo_reason_t reason)
  * Login start
  */
 
+/* Logins dropped for the cap are remembered in a sealed cookie of the browser (no server
+ * state an anonymous client could fill), so their callbacks can say what happened. */
+static void olo_state_remember_dropped(olo_req_t *req, const apr_array_header_t *dropped,
+                                       apr_time_t now)
+{
+    request_rec *r = req->r;
+    const char *value = NULL;
+    for (int i = 0; i < dropped->nelts; i++) {
+        const olo_pending_t *pending = APR_ARRAY_IDX(dropped, i, const olo_pending_t *);
+        olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00058)
+                       "login start: a pending login (started %" APR_TIME_T_FMT " s ago, "
+                       "landing on %s) was dropped as the oldest of %d pending logins",
+                       apr_time_sec(now - pending->created), pending->target,
+                       OLO_STATE_MAX_PENDING);
+    }
+    if (olo_state_dropped_add(&value, r->pool, req->rt->state_key,
+                              olo_cookie_get(r->pool, req->cookies, OLO_STATE_DROPPED_COOKIE),
+                              dropped, now) == APR_SUCCESS) {
+        olo_set_cookie(req, OLO_STATE_DROPPED_COOKIE, value, OLO_STATE_TTL_SEC);
+    }
+}
+
 /* Drops pending logins that are stale or beyond the cap before adding one more. */
 static void olo_state_prune(olo_req_t *req)
 {
-    apr_array_header_t *stale = olo_state_stale(req->r->pool, req->rt->state_key, req->cookies,
-                                                OLO_STATE_MAX_PENDING - 1, apr_time_now());
+    apr_array_header_t *dropped = NULL;
+    apr_time_t now = apr_time_now();
+    apr_array_header_t *stale = olo_state_stale_dropped(&dropped, req->r->pool,
+                                                        req->rt->state_key, req->cookies,
+                                                        OLO_STATE_MAX_PENDING - 1, now);
     for (int i = 0; i < stale->nelts; i++) {
         olo_set_cookie(req, APR_ARRAY_IDX(stale, i, const char *), "", 0);
+    }
+    if (dropped->nelts > 0) {
+        olo_state_remember_dropped(req, dropped, now);
     }
 }
 
@@ -174,11 +234,20 @@ static int olo_login_begin(olo_req_t *req, const char *target)
     apr_time_t now = apr_time_now();
 
     if (olo_provider_metadata(&md, &out, r->pool, &req->prov, now) != APR_SUCCESS) {
-        olo_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00010)
-                       "login cannot start: provider metadata unavailable (%s): %s",
-                       olo_reason_name(out.reason), out.detail ? out.detail : "");
+        olo_log_rerror(APLOG_MARK, olo_req_failure_remembered(r) ? APLOG_DEBUG : APLOG_ERR, 0, r,
+                       OLO_LOGNO(00010) "login cannot start: provider metadata unavailable "
+                       "(%s): %s", olo_reason_name(out.reason), out.detail ? out.detail : "");
         olo_stats_count_reason(OLO_STAT_LOGINS_FAILED, out.reason);
         return olo_send_error(req, olo_provider_status(out.reason), out.reason);
+    }
+    /* A browser sent to a provider that just failed to answer us would only see its own
+     * connection error. Without a recent failure the module cannot tell: it does not probe. */
+    if (olo_provider_check_reachable(&out, r->pool, &req->prov, md) != APR_SUCCESS) {
+        olo_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OLO_LOGNO(00064)
+                       "login not started: the provider was unreachable moments ago: %s",
+                       out.detail ? out.detail : "");
+        olo_stats_count_reason(OLO_STAT_LOGINS_FAILED, out.reason);
+        return olo_send_error(req, HTTP_SERVICE_UNAVAILABLE, out.reason);
     }
     if (olo_state_new(&pending, r->pool, olo_rand_bytes, target, now) != APR_SUCCESS
         || olo_state_seal(&sealed, r->pool, req->rt->state_key, pending) != APR_SUCCESS) {
@@ -232,10 +301,48 @@ int olo_handle_login_path(olo_req_t *req)
 static int olo_callback_refuse(olo_req_t *req, int status, const olo_outcome_t *out,
                                const char *logno_text)
 {
-    olo_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_WARNING, 0, req->r, "%s (%s): %s",
+    /* A remembered provider failure was logged when it happened (OLO00063). */
+    int level = olo_req_failure_remembered(req->r) ? APLOG_DEBUG
+                : status >= 500                        ? APLOG_ERR
+                                                       : APLOG_WARNING;
+    olo_log_rerror(APLOG_MARK, level, 0, req->r, "%s (%s): %s",
                    logno_text, olo_reason_name(out->reason), out->detail ? out->detail : "");
     olo_stats_count_reason(OLO_STAT_LOGINS_FAILED, out->reason);
     return olo_send_error(req, status, out->reason);
+}
+
+/* The target of this browser's pending login for state that was dropped for the cap, or NULL:
+ * then the state is simply unknown (also when the remembering cookie is gone: fail closed). */
+static const char *olo_callback_dropped_target(olo_req_t *req, const char *state)
+{
+    request_rec *r = req->r;
+    const char *target = NULL;
+    const char *value = olo_cookie_get(r->pool, req->cookies, OLO_STATE_DROPPED_COOKIE);
+    if (!value || olo_state_dropped_find(&target, r->pool, req->rt->state_key, value, state,
+                                         apr_time_now()) != APR_SUCCESS) {
+        return NULL;
+    }
+    return target;
+}
+
+/* A callback for a login dropped as the oldest of too many: say so, and offer the same login
+ * again. The target came sealed from this browser and is local again: no open redirect. */
+static int olo_callback_dropped(olo_req_t *req, const char *target)
+{
+    request_rec *r = req->r;
+    olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OLO_LOGNO(00059)
+                   "login callback: state belongs to a pending login that was dropped as the "
+                   "oldest of %d pending logins (landing on %s); offering a new login",
+                   OLO_STATE_MAX_PENDING, target);
+    olo_stats_count_reason(OLO_STAT_LOGINS_FAILED, OLO_R_STATE_DROPPED);
+    if (!olo_is_browser(r) || ap_response_code_string(r, ap_index_of_response(HTTP_BAD_REQUEST))) {
+        return olo_send_error(req, HTTP_BAD_REQUEST, OLO_R_STATE_DROPPED);
+    }
+    apr_table_setn(r->subprocess_env, "ONELOGIN_ERROR", olo_reason_name(OLO_R_STATE_DROPPED));
+    const char *again = olo_url_add_param(r->pool, req->conf->login_path, "target", target);
+    return olo_send(r, HTTP_BAD_REQUEST, "text/html; charset=utf-8",
+                    olo_page_html_link(r->pool, HTTP_BAD_REQUEST, OLO_R_STATE_DROPPED, again,
+                                       "Start this sign-in again"));
 }
 
 /* Finds and opens this browser's pending login for the callback's state, and spends it. */
@@ -248,6 +355,10 @@ static int olo_callback_pending(olo_pending_t **ppending, olo_req_t *req, const 
     apr_time_t now = apr_time_now();
 
     if (!value) {
+        const char *dropped = olo_callback_dropped_target(req, state);
+        if (dropped) {
+            return olo_callback_dropped(req, dropped);
+        }
         return olo_callback_refuse(req, HTTP_BAD_REQUEST, &out, OLO_LOGNO(00020)
                                    "login callback: state matches no pending login");
     }
@@ -283,6 +394,10 @@ static int olo_callback_status(olo_reason_t reason)
     case OLO_R_ISSUER_MISMATCH:
     case OLO_R_CACHE_UNAVAILABLE:
         return olo_provider_status(reason);
+    case OLO_R_CLOCK_SKEW:
+        /* The server is misconfigured, not the user's sign-in: 5xx reaches the operator's
+         * alerting, and no new sign-in can succeed until the clocks agree. */
+        return HTTP_SERVICE_UNAVAILABLE;
     default:
         return HTTP_UNAUTHORIZED;
     }
@@ -325,6 +440,11 @@ int olo_handle_callback(olo_req_t *req)
     }
     if (olo_callback_finish(&session, &out, r->pool, &req->prov, &req->client, pending,
                             params->code, olo_rand_bytes, apr_time_now()) != APR_SUCCESS) {
+        if (out.reason == OLO_R_CLOCK_SKEW) {
+            return olo_callback_refuse(req, olo_callback_status(out.reason), &out,
+                                       OLO_LOGNO(00057) "login failed: this server's clock and "
+                                       "the provider's disagree (check NTP on both)");
+        }
         return olo_callback_refuse(req, olo_callback_status(out.reason), &out, OLO_LOGNO(00026)
                                    "login failed");
     }
@@ -346,7 +466,8 @@ int olo_callback_is_ours(olo_req_t *req)
         || !olo_state_is_well_formed(state)) {
         return 0;
     }
-    return olo_cookie_get(r->pool, req->cookies, olo_state_cookie_name(r->pool, state)) != NULL;
+    return olo_cookie_get(r->pool, req->cookies, olo_state_cookie_name(r->pool, state)) != NULL
+           || olo_callback_dropped_target(req, state) != NULL;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -377,7 +498,7 @@ int olo_handle_logout(olo_req_t *req, const olo_session_t *session)
     request_rec *r = req->r;
     olo_metadata_t *md = NULL;
     olo_outcome_t out = {OLO_OK, NULL};
-    olo_session_logout(req, session);
+    olo_session_end(req, session);
     olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00029) "logout for %s",
                    session ? session->user : "(no session)");
     olo_stats_count(OLO_STAT_LOGOUTS);

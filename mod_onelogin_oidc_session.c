@@ -37,7 +37,8 @@ olo_req_t *olo_req_make(request_rec *r, olo_server_conf_t *conf)
     req->cookies = apr_table_get(r->headers_in, "Cookie");
     if (req->cookies) {
         /* One pass: the session cookie, and what the backend will see instead of the header. */
-        static const char *const own[] = {OLO_SESSION_COOKIE, OLO_STATE_COOKIE_PREFIX, NULL};
+        static const char *const own[] = {OLO_SESSION_COOKIE, OLO_STATE_COOKIE_PREFIX,
+                                          OLO_STATE_DROPPED_COOKIE, NULL};
         req->cookies_rest = olo_cookie_without_get(r->pool, req->cookies, own,
                                                    OLO_SESSION_COOKIE, &req->session_cookie);
     }
@@ -54,9 +55,10 @@ static const char *olo_key(request_rec *r, const char *prefix, const char *id)
  * The session cookie
  */
 
-/* Whether a logout recorded the end of this session: a missing allow-list entry is then a
- * logout, not a cache that forgot (for the log and the counters only). */
-static int olo_session_was_logged_out(olo_req_t *req, const olo_session_t *session)
+/* Whether the end of this session was recorded (a logout, an idle end, a refused renewal): a
+ * missing allow-list entry is then that end, not a cache that forgot (for the log and the
+ * counters only). */
+static int olo_session_was_ended(olo_req_t *req, const olo_session_t *session)
 {
     char *value = NULL;
     apr_size_t len = 0;
@@ -92,7 +94,7 @@ static apr_status_t olo_session_check_live(olo_req_t *req, const olo_session_t *
     apr_size_t len = 0;
     apr_status_t rv = req->cache.retrieve(req->cache.baton, req->r->pool,
                                           olo_key(req->r, "sl:", session->id), &value, &len);
-    if (rv == APR_NOTFOUND && olo_session_was_logged_out(req, session)) {
+    if (rv == APR_NOTFOUND && olo_session_was_ended(req, session)) {
         *preason = OLO_R_SESSION_REVOKED;
     }
     else if (rv == APR_NOTFOUND) {
@@ -162,6 +164,19 @@ static olo_session_t *olo_session_load(olo_req_t *req, const char *value, olo_re
                : olo_session_from_cookie(req, value, preason);
 }
 
+/* An outage refuses every request with a session: one line per interval and child, with the
+ * count of those not logged (the refusals are counted on the status page). */
+static void olo_session_unavailable(olo_req_t *req)
+{
+    static olo_throttle_t throttle;
+    apr_uint32_t held = 0;
+    if (olo_throttle_pass(&throttle, OLO_OUTAGE_LOG_INTERVAL, &held)) {
+        olo_log_rerror(APLOG_MARK, APLOG_ERR, 0, req->r, OLO_LOGNO(00041)
+                       "cache unavailable: cannot check the session (%u more since the last "
+                       "such line)", held);
+    }
+}
+
 /* The session this browser holds, or NULL with the reason it does not count. */
 static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
 {
@@ -176,8 +191,7 @@ static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
     olo_session_t *session = olo_session_load(req, value, preason);
     if (!session && *preason == OLO_R_CACHE_UNAVAILABLE) {
         /* Unable to tell whether a logout ended it: neither accept nor forget the cookie. */
-        olo_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OLO_LOGNO(00041)
-                       "cache unavailable: cannot check the session");
+        olo_session_unavailable(req);
         olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
         return NULL;
     }
@@ -198,7 +212,7 @@ static olo_session_t *olo_session_current(olo_req_t *req, olo_reason_t *preason)
         olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
         olo_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OLO_LOGNO(00042)
                        "session of %s ended (%s)", session->user, olo_reason_name(*preason));
-        olo_session_drop(req, session);
+        olo_session_end(req, session);
         return NULL;
     }
     return session;
@@ -280,7 +294,7 @@ void olo_session_drop(olo_req_t *req, const olo_session_t *session)
     }
 }
 
-void olo_session_logout(olo_req_t *req, const olo_session_t *session)
+void olo_session_end(olo_req_t *req, const olo_session_t *session)
 {
     request_rec *r = req->r;
     olo_session_drop(req, session);
@@ -288,13 +302,14 @@ void olo_session_logout(olo_req_t *req, const olo_session_t *session)
         return;
     }
     /* Dropping the entry ended the session; this record only lets a later copy of its cookie
-     * be told apart from a session the cache forgot (logs and counters). */
+     * be told apart from a session the cache forgot (logs and counters): a cache that loses
+     * it still refuses the copy. */
     apr_status_t rv = req->cache.store(req->cache.baton, r->pool, olo_key(r, "rv:", session->id),
                                        "1", 1, session->expires);
     if (rv != APR_SUCCESS) {
         olo_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, OLO_LOGNO(00040)
-                       "logout: could not record the logout in the cache (the session is "
-                       "ended all the same)");
+                       "could not record the end of the session in the cache (it is ended all "
+                       "the same)");
     }
 }
 
@@ -437,7 +452,7 @@ static olo_session_t *olo_refresh_now(olo_req_t *req, const olo_renewal_t *renew
                        "ID token renewal for %s failed (%s): %s; the session ends",
                        session->user, olo_reason_name(out.reason), out.detail ? out.detail : "");
         *preason = OLO_R_REFRESH_FAILED;
-        olo_session_drop(req, session);
+        olo_session_end(req, session);
         return NULL;
     }
     /* Sealed once: the result for racing requests, and the session kept for this browser. */
@@ -505,7 +520,7 @@ static olo_session_t *olo_session_maintain(olo_req_t *req, olo_session_t *sessio
                        session->user);
         *preason = OLO_R_SESSION_EXPIRED;
         olo_stats_count_reason(OLO_STAT_SESSIONS_REFUSED, *preason);
-        olo_session_drop(req, session);
+        olo_session_end(req, session);
         return NULL;
     }
     session = olo_refresh_if_due(req, session, preason);
@@ -717,9 +732,11 @@ static int olo_with_bearer(olo_req_t *req, const char *token, int has_session)
                        "and token serve instead", olo_reason_name(out.reason));
         return DECLINED;
     }
-    olo_log_rerror(APLOG_MARK, APLOG_WARNING, 0, req->r, OLO_LOGNO(00046)
-                   "bearer token refused (%s): %s", olo_reason_name(out.reason),
-                   out.detail ? out.detail : "");
+    /* A remembered provider failure was logged when it happened (OLO00063). */
+    olo_log_rerror(APLOG_MARK, olo_req_failure_remembered(req->r) ? APLOG_DEBUG : APLOG_WARNING,
+                   0, req->r,
+                   OLO_LOGNO(00046) "bearer token refused (%s): %s",
+                   olo_reason_name(out.reason), out.detail ? out.detail : "");
     /* An API client cannot follow a login: 401 with the reason, never a redirect. */
     return olo_send_error(req, out.reason == OLO_R_PROVIDER_UNREACHABLE
                                    ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
