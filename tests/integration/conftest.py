@@ -12,6 +12,7 @@ Run with: /usr/bin/python3 -m pytest tests/integration
 
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -202,6 +203,32 @@ def config_test(workdir, provider, backend, request):
         return h.config_test()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def backdated_provider(workdir):
+    """A provider whose CA and certificate were made a day ago: an httpd with its clock
+    behind still finds them valid, so only the ID token's times are at stake."""
+    pki = E.Pki(workdir / "pki-backdated", backdate="-1d")
+    pki.create_ca()
+    cert, key = pki.issue("server", dns=["localhost"], ips=[E.HOST])
+    E.make_readable(pki.dir)
+    p = E.Provider(workdir / "provider-backdated", cert, key, pki.ca_cert)
+    p.start()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def own_provider(workdir, pki, request):
+    """A provider process of this test's own (same CA), free to be killed or frozen."""
+    p = E.Provider(workdir / f"provider-{_safe(request.node.name)[:60]}", pki.server_cert,
+                   pki.server_key, pki.ca_cert)
+    p.start()
+    yield p
+    if p.proc.poll() is None:
+        p.proc.send_signal(signal.SIGCONT)
+    p.stop()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Everything here is plain Python (no pytest), so scripts can reuse it; conftest.p
 it into fixtures.
 """
 
+import glob
 import json
 import os
 import re
@@ -44,6 +45,41 @@ PREREQUISITES = {
     "node_modules with jose (npm ci)": REPO / "node_modules" / "jose",
 }
 PROGRAMS = ("node", "openssl")
+
+
+
+# libfaketime for an httpd whose clock is off (LD_PRELOAD rather than the faketime wrapper,
+# because of httpd's signals; monotonic clocks stay real).
+FAKETIME_LIBS = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
+
+
+def faked_clock(offset):
+    """The environment for an httpd whose clock is `offset` ("+10m", "-2h") off."""
+    assert FAKETIME_LIBS, "this test needs libfaketime (apt-get install faketime)"
+    return {"LD_PRELOAD": FAKETIME_LIBS[0], "FAKETIME": offset,
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+# The status page at /onelogin-status (extra_config of httpd_factory).
+STATUS_LOCATION = """
+<Location /onelogin-status>
+    ProxyPass !
+    SetHandler onelogin-status
+    AuthType None
+    Require all granted
+</Location>
+"""
+
+
+def failed_logins(h, reason):
+    """onelogin_oidc_logins_failed_total{reason=...} on h's STATUS_LOCATION (0 when absent)."""
+    with requests.Session() as s:
+        s.trust_env = False
+        r = s.get(h.url + "/onelogin-status", timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    m = re.search(r'^onelogin_oidc_logins_failed_total\{reason="%s"\} (\d+)$' % reason,
+                  r.text, re.M)
+    return int(m.group(1)) if m else 0
 
 
 def missing_prerequisites():

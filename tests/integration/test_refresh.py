@@ -9,7 +9,6 @@ a 60 s one from 30 s, a 3600 s one 60 s before exp. The provider issues short-li
 request (POST /__test/lifetimes), and the tests sleep to the point of a token's life they
 need, with SLACK for a busy machine; they never assert on how long anything took."""
 
-import glob
 import math
 import os
 import threading
@@ -18,6 +17,7 @@ import time
 import pytest
 import requests
 
+import env as E
 import oidc_client as oc
 from browser import API, HTML, LOGIN_REDIRECTS, TIMEOUT, set_cookies
 
@@ -311,7 +311,6 @@ def test_sixty_second_token_is_renewed_at_half_its_life(httpd_factory, browser_f
     assert life(renewed)[1] > exp and oc.claims(renewed)["sub"] == "10001", oc.claims(renewed)
 
 
-FAKETIME_LIBS = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
 
 
 def set_clock(path, offset):
@@ -329,13 +328,13 @@ def test_hour_long_token_is_renewed_a_minute_before_exp(httpd_factory, browser_f
     # refused. So httpd runs under libfaketime with a clock the test moves forward after the
     # login, and the provider dates the renewed token by httpd's clock (age < 0). The
     # stand-in keeps the real clock: the hour-long tokens are valid for it throughout.
-    assert FAKETIME_LIBS, "this test needs libfaketime (apt-get install faketime)"
+    assert E.FAKETIME_LIBS, "this test needs libfaketime (apt-get install faketime)"
     provider.set_lifetimes(id_token=3600, access_token=3600)
     h = httpd_factory(backend=openmetadata, extra_config=RACE_CHILDREN, start=False)
     clock = h.root / "clock"
     h.root.mkdir(parents=True, exist_ok=True)
     set_clock(clock, 0)
-    h.env = {"LD_PRELOAD": FAKETIME_LIBS[0], "FAKETIME_TIMESTAMP_FILE": str(clock),
+    h.env = {"LD_PRELOAD": E.FAKETIME_LIBS[0], "FAKETIME_TIMESTAMP_FILE": str(clock),
              "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
     h.start()
     b = browser_factory(h)

@@ -9,18 +9,11 @@ import time
 
 import requests
 
+import env as E
 from browser import API, HTML, LOGIN_REDIRECTS
 
 FLOOD_SECONDS = 300      # no flood may take longer than this, or the test fails
 WORKERS = 3              # the machine has 2 cores: httpd, the provider and us share them
-STATUS = """
-<Location /onelogin-status>
-    ProxyPass !
-    SetHandler onelogin-status
-    AuthType None
-    Require all granted
-</Location>
-"""
 
 
 def plain_session():
@@ -204,7 +197,7 @@ def test_a_cache_too_small_ends_sessions_never_revives_them(
     # The cache size is what this test is about: the smallest shmcb allows, so that logins
     # push each other out. Forgetting must end a session, never bring a logged-out one back.
     expect_log_ids("OLO00052")
-    h = httpd_factory(server={"OneLoginCache": "shmcb:(8192)"}, extra_config=STATUS)
+    h = httpd_factory(server={"OneLoginCache": "shmcb:(8192)"}, extra_config=E.STATUS_LOCATION)
     copy = logged_out_copy(h, browser_factory)
     first = live_session(h, browser_factory)
     assert_alive(h, first)
