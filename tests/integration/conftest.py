@@ -22,6 +22,18 @@ import env as E
 from browser import Browser
 
 
+# The files that wait longest (floods, token lifetimes, cache outages) go first, so the two
+# xdist workers (`make test`: -n 2 --dist loadfile) do not start them last and finish apart.
+LONGEST_FILES = ("test_shared_state.py", "test_redis.py", "test_refresh.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+    items.sort(key=rank)    # stable: each file keeps its own order
+
+
 def _safe(name):
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:80]
 
