@@ -627,6 +627,16 @@ class Httpd:
             return []
         return self.error_log.read_text(errors="replace").splitlines()
 
+    def wait_for_lines(self, *texts, timeout=10.0):
+        """The error-log lines holding every one of texts, once there is one: the port opens
+        (open_logs) before post_config has logged its notices."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [ln for ln in self.error_lines() if all(t in ln for t in texts)]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
 
 # A crash or an unexpected module warning/error in the error log fails the test.
 FATAL_PATTERNS = ("[core:crit]", "Segmentation fault", "exit signal", "AH00052",

@@ -65,6 +65,7 @@ def test_cookie_from_another_secret_is_no_session(httpd_factory, browser_factory
 def test_sessions_survive_a_reload_on_the_default_cache(httpd_factory, browser_factory, hard):
     # Debian's logrotate reloads httpd every night: shmcb must not forget who is logged in.
     h = httpd_factory()
+    assert h.wait_for_lines("OLO00007"), h.error_lines()
     b = browser_factory(h)
     b.login("/")
     h.reload(hard=hard)
@@ -79,7 +80,7 @@ def test_a_stop_ends_cookie_sessions_on_the_default_cache_and_says_so(
         httpd_factory, browser_factory, expect_log_ids):
     expect_log_ids("OLO00052")
     first = httpd_factory()
-    assert any("OLO00007" in ln and "not a stop" in ln for ln in first.error_lines())
+    assert first.wait_for_lines("OLO00007", "not a stop"), first.error_lines()
     b = browser_factory(first)
     b.login("/")
     first.stop()
