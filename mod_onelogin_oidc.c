@@ -346,10 +346,8 @@ static const char *olo_server_prepare(apr_pool_t *p, apr_pool_t *ptemp, server_r
         return "OneLoginSessionSecret: could not derive cookie keys";
     }
     if (olo_memo_create(&rt->memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS
-        || olo_memo_create(&rt->handle_memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS
-        || apr_thread_mutex_create(&rt->refetch_lock, APR_THREAD_MUTEX_DEFAULT, p)
-               != APR_SUCCESS) {
-        return "could not create the session memo or the key refetch lock";
+        || olo_memo_create(&rt->handle_memo, p, OLO_MEMO_SLOTS) != APR_SUCCESS) {
+        return "could not create the session memo";
     }
     rt->http_opts.ca_file = conf->ca_file;
     rt->http_opts.connect_timeout = apr_time_from_sec(conf->connect_timeout);

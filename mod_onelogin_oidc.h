@@ -31,7 +31,6 @@ typedef struct olo_runtime_t {
     olo_seal_key_t *session_key;
     olo_memo_t *memo;           /* sessions this process opened before (per key: per server) */
     olo_memo_t *handle_memo;    /* server store: handles this process opened before */
-    apr_thread_mutex_t *refetch_lock;   /* one key refetch after a rotation per process */
     olo_socache_t *socache;
     olo_http_curl_opts_t http_opts;
     olo_http_t http;

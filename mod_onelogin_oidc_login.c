@@ -61,7 +61,6 @@ void olo_req_prepare_flow(olo_req_t *req)
                                  apr_time_from_sec(conf->metadata_ttl),
                                  apr_time_from_sec(conf->jwks_ttl),
                                  apr_time_from_sec(conf->jwks_refetch), olo_stats_provider_event,
-                                 req->rt->refetch_lock,
                                  /* waits for another's fetch as long as that may take */
                                  apr_time_from_sec(conf->http_timeout + 1), apr_sleep,
                                  apr_time_now, olo_provider_marked, req};

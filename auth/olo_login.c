@@ -33,33 +33,6 @@ static apr_status_t olo_login_verify_with(olo_jws_t **pjws, olo_outcome_t *out, 
     return olo_jws_verify(pjws, &out->reason, p, id_token, jwks, olo_jws_default_algs);
 }
 
-/* The provider's own token names a kid we do not hold: it rotated its keys. One thread of the
- * process asks the provider again; a thread that had to wait for it finds the new keys in the
- * cache. */
-static apr_status_t olo_login_refetch_verify(olo_jws_t **pjws, olo_outcome_t *out,
-                                             apr_pool_t *p, const olo_provider_t *prov,
-                                             const char *jwks_uri, const char *id_token,
-                                             apr_time_t now)
-{
-    apr_thread_mutex_t *lock = prov->refetch_lock;
-    apr_status_t rv;
-    if (lock && apr_thread_mutex_trylock(lock) != APR_SUCCESS) {
-        if (apr_thread_mutex_lock(lock) != APR_SUCCESS) {
-            lock = NULL;
-        }
-        else if (olo_login_verify_with(pjws, out, p, prov, jwks_uri, id_token, OLO_JWKS_CACHED,
-                                       now) == APR_SUCCESS) {
-            apr_thread_mutex_unlock(lock);
-            return APR_SUCCESS;
-        }
-    }
-    rv = olo_login_verify_with(pjws, out, p, prov, jwks_uri, id_token, OLO_JWKS_REFETCH, now);
-    if (lock) {
-        apr_thread_mutex_unlock(lock);
-    }
-    return rv;
-}
-
 static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *out,
                                               apr_pool_t *p, const olo_provider_t *prov,
                                               const olo_metadata_t *md, const char *id_token,
@@ -72,7 +45,10 @@ static apr_status_t olo_login_check_signature(olo_jws_t **pjws, olo_outcome_t *o
         return rv;
     }
     if (on_unknown_kid == OLO_JWKS_REFETCH) {
-        return olo_login_refetch_verify(pjws, out, p, prov, md->jwks_uri, id_token, now);
+        /* The provider rotated its keys. olo_provider_jwks lets one request fetch them; the
+         * others that arrive meanwhile wait for its result. */
+        return olo_login_verify_with(pjws, out, p, prov, md->jwks_uri, id_token,
+                                     OLO_JWKS_REFETCH, now);
     }
     /* A client's token: ask again only within the rate limit olo_provider_jwks enforces. */
     olo_outcome_t refetch = {OLO_OK, NULL};

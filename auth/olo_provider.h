@@ -2,7 +2,6 @@
 #define OLO_PROVIDER_H
 
 #include <apr_pools.h>
-#include <apr_thread_mutex.h>
 #include <apr_time.h>
 #include "olo_cache.h"
 #include "olo_discovery.h"
@@ -52,7 +51,6 @@ typedef struct olo_provider_t {
     apr_interval_time_t jwks_ttl;
     apr_interval_time_t jwks_refetch_interval;  /* between refetches that bearer kids force */
     olo_provider_notify_fn *notify; /* optional: told before each fetch (whatever its outcome) */
-    apr_thread_mutex_t *refetch_lock;   /* optional: one OLO_JWKS_REFETCH at a time per process */
     /* Optional, all of them (zero: no waiting, `now` as the clock, nothing told): */
     apr_interval_time_t fetch_wait; /* how long a request waits for another's fetch of the same
                                      * document (the HTTP timeout and a little) */

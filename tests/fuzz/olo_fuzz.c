@@ -400,7 +400,7 @@ static void olo_fuzz_start_provider(apr_pool_t *p)
                                    olo_fuzz_cache_claim, olo_fuzz_cache_remove};
     olo_fuzz_prov = (olo_provider_t){OLO_FUZZ_ISSUER, &olo_fuzz_http, &olo_fuzz_cache,
                                      apr_time_from_sec(3600), apr_time_from_sec(3600),
-                                     apr_time_from_sec(30), NULL, NULL, 0, NULL, NULL, NULL,
+                                     apr_time_from_sec(30), NULL, 0, NULL, NULL, NULL,
                                      NULL};
     /* fill the cache as a running server has it; an unknown kid in a bearer token may force
      * one refetch (no marker of an earlier one), which goes to the fake transport */

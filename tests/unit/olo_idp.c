@@ -81,7 +81,7 @@ fixture_t *fixture(void)
                         "\"code_challenge_methods_supported\":[\"S256\"]}");
     olo_fake_http_route(f->http, JWKS_URI, 200, jwks_of(key_a));
     f->prov = (olo_provider_t){ISSUER, &f->http->http, &f->cache->cache, apr_time_from_sec(3600),
-                               apr_time_from_sec(3600), apr_time_from_sec(30), NULL, NULL, 0,
+                               apr_time_from_sec(3600), apr_time_from_sec(30), NULL, 0,
                                NULL, NULL, NULL, NULL};
     f->client = (olo_client_t){CLIENT, NULL, "https://app.example/callback",
                                "openid email profile", olo_default_user_claims,
