@@ -129,7 +129,8 @@ int olo_send(request_rec *r, int status, const char *content_type, const char *b
 }
 
 /* The one way an error leaves the module: HTML for browsers, JSON for everything else. */
-int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
+static int olo_send_error_page(olo_req_t *req, int status, olo_reason_t reason,
+                               const char *retry_href)
 {
     request_rec *r = req->r;
     if (status == HTTP_UNAUTHORIZED) {
@@ -156,9 +157,14 @@ int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
     }
     if (olo_is_browser(r)) {
         return olo_send(r, status, "text/html; charset=utf-8",
-                        olo_page_html(r->pool, status, reason, req->conf->login_path));
+                        olo_page_html(r->pool, status, reason, retry_href));
     }
     return olo_send(r, status, "application/json", olo_page_json(r->pool, reason));
+}
+
+int olo_send_error(olo_req_t *req, int status, olo_reason_t reason)
+{
+    return olo_send_error_page(req, status, reason, req->conf->login_path);
 }
 
 int olo_send_redirect(request_rec *r, const char *location)
@@ -334,14 +340,9 @@ static int olo_callback_dropped(olo_req_t *req, const char *target)
                    "oldest of %d pending logins (landing on %s); offering a new login",
                    OLO_STATE_MAX_PENDING, target);
     olo_stats_count_reason(OLO_STAT_LOGINS_FAILED, OLO_R_STATE_DROPPED);
-    if (!olo_is_browser(r) || ap_response_code_string(r, ap_index_of_response(HTTP_BAD_REQUEST))) {
-        return olo_send_error(req, HTTP_BAD_REQUEST, OLO_R_STATE_DROPPED);
-    }
-    apr_table_setn(r->subprocess_env, "ONELOGIN_ERROR", olo_reason_name(OLO_R_STATE_DROPPED));
-    const char *again = olo_url_add_param(r->pool, req->conf->login_path, "target", target);
-    return olo_send(r, HTTP_BAD_REQUEST, "text/html; charset=utf-8",
-                    olo_page_html_link(r->pool, HTTP_BAD_REQUEST, OLO_R_STATE_DROPPED, again,
-                                       "Start this sign-in again"));
+    return olo_send_error_page(req, HTTP_BAD_REQUEST, OLO_R_STATE_DROPPED,
+                               olo_url_add_param(r->pool, req->conf->login_path, "target",
+                                                 target));
 }
 
 /* Finds and opens this browser's pending login for the callback's state, and spends it. */

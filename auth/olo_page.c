@@ -51,7 +51,9 @@ const char *olo_page_html(apr_pool_t *p, int status, olo_reason_t reason, const 
     if (reason == OLO_R_CLOCK_SKEW) {
         return olo_page_html_link(p, status, reason, NULL, NULL);
     }
-    return olo_page_html_link(p, status, reason, retry_href, "Sign in again");
+    return olo_page_html_link(p, status, reason, retry_href,
+                              reason == OLO_R_STATE_DROPPED ? "Start this sign-in again"
+                                                            : "Sign in again");
 }
 
 const char *olo_page_html_link(apr_pool_t *p, int status, olo_reason_t reason, const char *href,

@@ -12,8 +12,9 @@
 /** The page heading for an HTTP status ("Login could not be completed" for 400, ...). */
 const char *olo_page_title(int status);
 
-/** A complete HTML page; retry_href (a local path) is offered as "Sign in again", except for
- * OLO_R_CLOCK_SKEW, which signing in again cannot cure (no link). */
+/** A complete HTML page; retry_href (a local path) is offered as "Sign in again" ("Start this
+ * sign-in again" for OLO_R_STATE_DROPPED), except for OLO_R_CLOCK_SKEW, which signing in
+ * again cannot cure (no link). */
 const char *olo_page_html(apr_pool_t *p, int status, olo_reason_t reason, const char *retry_href);
 
 /** A complete HTML page offering href (a local path, escaped here) as link_text; no link when
